@@ -1,0 +1,4 @@
+"""JSON API under /api/v1 with bearer tokens."""
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")

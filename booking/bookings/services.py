@@ -1,0 +1,271 @@
+"""The booking workflow: request, approve, reject, cancel.
+
+Services check permission and state, raise domain errors, write every
+transition to ``booking_events`` and flush; the caller commits once.
+The database guarantees that blocking bookings never overlap (an exclusion
+constraint on PostgreSQL, a trigger inside serialized writes on SQLite); the
+checks here come first so that people get a message naming the slot.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from ..accounts.models import User
+from ..accounts.permissions import Roles
+from ..errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
+from ..extensions import db
+from ..facilities.models import Closure, Facility
+from ..facilities.rules import check_request
+from ..facilities.services import require_manager
+from ..organisation.models import Enterprise, chain_enterprises
+from ..timeutil import utcnow
+from .models import (APPROVED, BLOCKING, CANCELLED, CHECKED_IN, PENDING, REJECTED, Booking,
+                     BookingEvent)
+
+MAX_TEXT = 500
+
+
+def get_booking(roles: Roles, booking_id: int) -> Booking:
+    """A booking whose details the viewer may see; others answer 404."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or not roles.sees_booking_details(booking):
+        raise NotFound(_("There is no such booking."), code="unknown_booking")
+    return booking
+
+
+def overlapping(facility_id: int, start: datetime, block_end: datetime, statuses, exclude_id: int | None = None):
+    """Bookings of the facility whose blocked time meets [start, block_end)."""
+    query = select(Booking).where(
+        Booking.facility_id == facility_id, Booking.status.in_(statuses),
+        Booking.start_at < block_end, Booking.block_end > start,
+    ).order_by(Booking.start_at)
+    if exclude_id is not None:
+        query = query.where(Booking.id != exclude_id)
+    # Never autoflush here: a half-made approval must reach the database only through _guarded_flush.
+    with db.session.no_autoflush:
+        return db.session.scalars(query).all()
+
+
+def conflict_error(slot: Booking, facility: Facility) -> Conflict:
+    tz = facility.tz
+    return Conflict(
+        _("The facility is already booked from %(start)s to %(end)s.",
+          start=slot.start_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+          end=slot.end_at.astimezone(tz).strftime("%H:%M")
+          if slot.end_at.astimezone(tz).date() == slot.start_at.astimezone(tz).date()
+          else slot.end_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")),
+        code="slot_taken",
+        details={"conflict": {"start": slot.start_at.isoformat(), "end": slot.end_at.isoformat(),
+                              "blocked_until": slot.block_end.isoformat(), "status": slot.status}},
+    )
+
+
+def _guarded_flush(booking: Booking) -> None:
+    """Flush inside a savepoint; the database's overlap guard becomes a 409 naming the slot."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as error:
+        if "overlap" not in str(error.orig).lower():
+            raise
+        taken = overlapping(booking.facility_id, booking.start_at, booking.block_end, BLOCKING, booking.id)
+        if taken:
+            raise conflict_error(taken[0], booking.facility) from error
+        raise Conflict(_("The facility was booked at the same moment; please choose another slot."),
+                       code="slot_taken") from error
+
+
+def _transition(booking: Booking, actor: User | None, to_status: str, reason: str = "",
+                **details) -> BookingEvent:
+    event = BookingEvent(booking=booking, actor_id=actor.id if actor else None, from_status=booking.status,
+                         to_status=to_status, reason=reason, details=details)
+    db.session.add(event)
+    if inspect(booking).persistent:  # a calendar has seen it: tell it that it changed
+        booking.sequence += 1
+    booking.status = to_status
+    return event
+
+
+def _enterprise_for(actor: User, roles: Roles, facility: Facility, enterprise_id: int | None) -> Enterprise:
+    """Members book for their own enterprise; managers and admins may book on an enterprise's behalf."""
+    if enterprise_id is None or enterprise_id == roles.enterprise_id:
+        if roles.enterprise_id is None:
+            raise Forbidden(_("Only members of an enterprise can request a booking."), code="no_enterprise")
+        if facility.chain_id not in roles.member_chain_ids:
+            raise Forbidden(_("Your enterprise is not a member of this facility's chain."), code="not_in_chain")
+        return actor.membership.enterprise
+    if not roles.manages(facility.id):
+        raise Forbidden(_("You may only book for your own enterprise."))
+    in_chain = db.session.scalar(select(chain_enterprises.c.enterprise_id).where(
+        chain_enterprises.c.chain_id == facility.chain_id, chain_enterprises.c.enterprise_id == enterprise_id))
+    enterprise = db.session.get(Enterprise, enterprise_id) if in_chain else None
+    if enterprise is None:
+        raise InvalidInput(_("That enterprise is not a member of this facility's chain."),
+                           code="unknown_enterprise", field="enterprise_id")
+    return enterprise
+
+
+def clean_text(value: str | None, field: str, required: bool = False) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise InvalidInput(_("Please give a reason."), code="reason_required", field=field)
+    if len(value) > MAX_TEXT:
+        raise InvalidInput(_("Please keep it under %(n)d characters.", n=MAX_TEXT), code="too_long_text",
+                           field=field)
+    return value
+
+
+def request_booking(actor: User, roles: Roles, facility: Facility, start: datetime, end: datetime, *,
+                    purpose: str = "", enterprise_id: int | None = None, override: bool = False,
+                    planned_output: Decimal | None = None, now: datetime | None = None) -> Booking:
+    if not facility.active:
+        raise InvalidInput(_("This facility is not open for booking."), code="inactive_facility")
+    enterprise = _enterprise_for(actor, roles, facility, enterprise_id)
+    if override and not roles.manages(facility.id):
+        raise Forbidden(_("Only the facility's managers may override its hours and closures."))
+    purpose = clean_text(purpose, "purpose")
+    now = now or utcnow()
+    closures = db.session.scalars(select(Closure).where(
+        Closure.facility_id == facility.id, Closure.start_at < end, Closure.end_at > start)).all()
+    check_request(facility, facility.hours, closures, start, end, now, override=override)
+    overridden = override and _breaks_calendar(facility, closures, start, end, now)
+
+    block_end = end + timedelta(minutes=facility.buffer_minutes)
+    taken = overlapping(facility.id, start, block_end, BLOCKING)
+    if taken:
+        raise conflict_error(taken[0], facility)
+
+    booking = Booking(facility=facility, enterprise=enterprise, requester_id=actor.id, start_at=start,
+                      end_at=end, block_end=block_end, purpose=purpose, planned_output=planned_output,
+                      output_unit=facility.output_unit, rules_overridden=overridden)
+    db.session.add(booking)
+    details = {"override": True} if overridden else {}
+    _transition(booking, actor, PENDING, **details)
+    losers = _approve(booking, actor, now, automatic=True) if not facility.requires_approval else []
+    _guarded_flush(booking)
+    _explain_losses(booking, losers)
+    return booking
+
+
+def _breaks_calendar(facility, closures, start, end, now) -> bool:
+    try:
+        check_request(facility, facility.hours, closures, start, end, now)
+    except InvalidInput:
+        return True
+    return False
+
+
+def _approve(booking: Booking, actor: User, now: datetime,
+             automatic: bool = False) -> list[tuple[Booking, BookingEvent]]:
+    """Approve and reject the pending requests it overlaps; their reasons are written after the flush."""
+    decider = None if automatic else actor
+    booking.decided_at = now
+    booking.decided_by_id = decider.id if decider else None
+    _transition(booking, decider, APPROVED,
+                _("Approved automatically: this facility needs no approval.") if automatic else "")
+    losers = []
+    for loser in overlapping(booking.facility_id, booking.start_at, booking.block_end, (PENDING,), booking.id):
+        loser.decided_at = now
+        loser.decided_by_id = booking.decided_by_id
+        losers.append((loser, _transition(loser, decider, REJECTED)))
+    return losers
+
+
+def _explain_losses(winner: Booking, losers: list[tuple[Booking, BookingEvent]]) -> None:
+    reason = _("The slot was given to another request (booking #%(id)s).", id=winner.id)
+    for loser, event in losers:
+        loser.rejection_reason = event.reason = reason
+        event.details = {"lost_to": winner.id}
+    db.session.flush()
+
+
+def approve(actor: User, roles: Roles, booking: Booking, now: datetime | None = None) -> list[Booking]:
+    """Approve a pending request; returns the overlapping pending requests it rejected."""
+    require_manager(roles, booking.facility)
+    now = now or utcnow()
+    if booking.status != PENDING:
+        raise InvalidTransition(_("Only pending requests can be approved (this one is %(status)s).",
+                                  status=booking.status_label))
+    if booking.end_at <= now:
+        raise InvalidTransition(_("The requested time has passed."), code="slot_passed")
+    taken = overlapping(booking.facility_id, booking.start_at, booking.block_end, BLOCKING, booking.id)
+    if taken:
+        raise conflict_error(taken[0], booking.facility)
+    losers = _approve(booking, actor, now)
+    _guarded_flush(booking)
+    _explain_losses(booking, losers)
+    return [loser for loser, _event in losers]
+
+
+def reject(actor: User, roles: Roles, booking: Booking, reason: str, now: datetime | None = None) -> None:
+    require_manager(roles, booking.facility)
+    reason = clean_text(reason, "reason", required=True)
+    if booking.status != PENDING:
+        raise InvalidTransition(_("Only pending requests can be rejected (this one is %(status)s).",
+                                  status=booking.status_label))
+    booking.decided_at = now or utcnow()
+    booking.decided_by_id = actor.id
+    booking.rejection_reason = reason
+    _transition(booking, actor, REJECTED, reason)
+    db.session.flush()
+
+
+def can_cancel(roles: Roles, booking: Booking, now: datetime | None = None) -> bool:
+    if booking.status not in (PENDING, APPROVED):
+        return False
+    now = now or utcnow()
+    if roles.manages(booking.facility_id):
+        return booking.end_at > now
+    return booking.enterprise_id == roles.enterprise_id and booking.start_at > now
+
+
+def cancel(actor: User, roles: Roles, booking: Booking, reason: str = "", now: datetime | None = None) -> None:
+    """The requester's enterprise cancels before the start; a manager any time before the end, with a reason."""
+    now = now or utcnow()
+    own = booking.enterprise_id == roles.enterprise_id
+    manager = roles.manages(booking.facility_id)
+    if not (own or manager):
+        raise Forbidden(_("Only the booking's enterprise or the facility's managers may cancel it."))
+    reason = clean_text(reason, "reason", required=manager and not own)
+    if booking.status not in (PENDING, APPROVED):
+        raise InvalidTransition(_("This booking can no longer be cancelled (it is %(status)s).",
+                                  status=booking.status_label))
+    if booking.start_at <= now and not manager:
+        raise InvalidTransition(_("The booking has already started; ask the facility's manager."),
+                                code="already_started")
+    if booking.end_at <= now:
+        raise InvalidTransition(_("The booking is over."), code="already_ended")
+    late = booking.start_at - now < timedelta(minutes=booking.facility.min_notice_minutes)
+    booking.cancelled_at = now
+    booking.cancelled_by_id = actor.id
+    booking.cancel_reason = reason
+    _transition(booking, actor, CANCELLED, reason, late=late, by_manager=manager and not own)
+    db.session.flush()
+
+
+def approval_queue(roles: Roles) -> list[tuple[Booking, list[Booking]]]:
+    """Pending requests of the facilities the viewer manages, oldest first, each with what it overlaps."""
+    query = (select(Booking).where(Booking.status == PENDING, Booking.end_at > utcnow())
+             .options(joinedload(Booking.facility), joinedload(Booking.enterprise), joinedload(Booking.requester))
+             .order_by(Booking.created_at, Booking.id))
+    if not roles.is_admin:
+        query = query.where(Booking.facility_id.in_(roles.managed_facility_ids))
+    pending = db.session.scalars(query).unique().all()
+    if not pending:
+        return []
+    # One query for every booking that could overlap any pending one, then match in memory.
+    lo = min(b.start_at for b in pending)
+    hi = max(b.block_end for b in pending)
+    others = db.session.scalars(
+        select(Booking).where(Booking.facility_id.in_({b.facility_id for b in pending}),
+                              Booking.status.in_((PENDING, APPROVED, CHECKED_IN)),
+                              Booking.start_at < hi, Booking.block_end > lo)
+        .options(joinedload(Booking.enterprise))).unique().all()
+    return [(b, [o for o in others if o.id != b.id and o.facility_id == b.facility_id
+                 and o.start_at < b.block_end and b.start_at < o.block_end]) for b in pending]

@@ -1,0 +1,59 @@
+"""Command-line tasks: ``flask --app booking <command>``."""
+from __future__ import annotations
+
+import click
+from sqlalchemy import func, select
+
+from .extensions import db
+
+
+@click.command("create-token")
+@click.argument("email")
+@click.option("--name", default="cli", help="A label to recognise the token by.")
+def create_token(email: str, name: str) -> None:
+    """Print a new API token for EMAIL (only its hash is stored)."""
+    from .accounts.services import create_api_token, find_user_by_email
+    user = find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no user with e-mail {email}")
+    _token, secret = create_api_token(user, name=name)
+    db.session.commit()
+    click.echo(secret)
+
+
+@click.command("load-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+def load_demo(if_empty: bool) -> None:
+    """Load the demo chains, enterprises, facilities, accounts and bookings."""
+    from .accounts.models import User
+    from .demo import load
+    if if_empty and db.session.scalar(select(func.count(User.id))):
+        click.echo("database already has data; demo not loaded")
+        return
+    summary = load()
+    db.session.commit()
+    click.echo("demo loaded: " + ", ".join(f"{n} {what}" for what, n in summary.items()))
+
+
+@click.command("create-admin")
+@click.argument("email")
+@click.option("--name", default="Administrator")
+@click.password_option()
+def create_admin(email: str, name: str, password: str) -> None:
+    """Create an administrator account."""
+    from .accounts.models import User
+    from .accounts.services import check_password_rules, find_user_by_email, hash_password
+    from .errors import InvalidInput
+    if find_user_by_email(email):
+        raise click.ClickException(f"{email} exists already")
+    try:
+        check_password_rules(password)
+    except InvalidInput as error:
+        raise click.ClickException(error.message) from error
+    db.session.add(User(email=email.strip().lower(), name=name, password_hash=hash_password(password),
+                        is_admin=True))
+    db.session.commit()
+    click.echo(f"administrator {email} created")
+
+
+commands = [create_token, load_demo, create_admin]

@@ -1,0 +1,48 @@
+"""Actual use and charges. The models exist from the start; their screens arrive with the reports."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
+
+from ..bookings.models import Booking
+from ..db import Money, UTCDateTime
+from ..extensions import db
+from ..timeutil import utcnow
+
+
+class UsageRecord(db.Model):
+    __tablename__ = "usage_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), unique=True)
+    actual_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    actual_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    output_quantity: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    output_unit: Mapped[str] = mapped_column(String(32), default="")
+    notes: Mapped[str] = mapped_column(String(2000), default="")
+    # Closed by the system at the booking's end because nobody checked out.
+    auto_closed: Mapped[bool] = mapped_column(default=False)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    booking: Mapped[Booking] = relationship(backref=backref("usage", uselist=False))
+
+
+class Charge(db.Model):
+    """What a booking costs the enterprise, and what it would have cost alone."""
+    __tablename__ = "charges"
+    __table_args__ = (UniqueConstraint("booking_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # use | late_cancel | no_show
+    billable_hours: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
+    amount: Mapped[Decimal] = mapped_column(Money())
+    reference_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    booking: Mapped[Booking] = relationship()

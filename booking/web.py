@@ -1,0 +1,169 @@
+"""The named steps of the application factory."""
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+
+from flask import Flask, g, has_request_context, jsonify, render_template, request, session
+from flask_babel import format_datetime, format_decimal, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from .db import configure_engine, set_read_only_transactions
+from .errors import DomainError
+from .extensions import babel, csrf, db, login_manager, migrate
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def select_locale() -> str:
+    languages = current_app_languages()
+    if not has_request_context():
+        return languages[0]
+    if current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def current_app_languages() -> tuple[str, ...]:
+    from flask import current_app
+    return tuple(current_app.config["LANGUAGES"])
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+                    render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+    with app.app_context():
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])
+
+    from . import models  # noqa: F401 - every model registered before the first query
+    from .accounts.models import User
+
+    @login_manager.user_loader
+    def load_user(session_id: str):
+        user_id, _, version = session_id.partition(":")
+        if not user_id.isdigit() or not version.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or user.session_version != int(version) or not user.active:
+            return None
+        return user
+
+    @app.before_request
+    def _transaction_mode():
+        set_read_only_transactions(request.method in SAFE_METHODS)
+
+    @app.teardown_request
+    def _reset_transaction_mode(_exc):
+        set_read_only_transactions(False)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .accounts.routes import bp as accounts
+    from .admin.routes import bp as admin
+    from .api import bp as api
+    from .bookings.routes import bp as bookings
+    from .schedule.routes import bp as schedule
+
+    for blueprint in (accounts, schedule, bookings, admin):
+        app.register_blueprint(blueprint)
+    csrf.exempt(api)  # bearer tokens, no cookies: nothing for CSRF to protect
+    app.register_blueprint(api)
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None):
+    if wants_json():
+        body = {"code": code, "message": message}
+        if details:
+            body["details"] = details
+        return jsonify(error=body), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def register_errorhandlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError):
+        db.session.rollback()
+        return error_response(error.status, error.code, error.message,
+                              {**error.details, **({"field": error.field} if error.field else {})})
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        messages = {
+            400: _("The request could not be understood."),
+            401: _("Please sign in."),
+            403: _("You are not allowed to do this."),
+            404: _("There is nothing here."),
+            405: _("This method is not allowed here."),
+            413: _("The upload is too large."),
+            429: _("Too many requests; please wait a moment."),
+        }
+        code = (error.name or "error").lower().replace(" ", "_")
+        message = messages.get(error.code or 500, error.description or error.name)
+        if error.code == 400 and error.description and "CSRF" in error.description:
+            message = _("The form has expired; please reload the page and try again.")
+            code = "csrf"
+        return error_response(error.code or 500, code, message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        db.session.rollback()
+        app.logger.exception("unhandled error")
+        return error_response(500, "internal_error", _("Something went wrong on our side."))
+
+
+def register_template_helpers(app: Flask) -> None:
+    from .timeutil import zone
+
+    @app.template_filter("localtime")
+    def localtime(value, tzname: str | None = None, fmt: str = "yyyy-MM-dd HH:mm"):
+        if value is None:
+            return ""
+        return format_datetime(value.astimezone(zone(tzname)) if tzname else value, fmt,
+                               rebase=tzname is None)
+
+    @app.template_filter("money")
+    def money(value: Decimal | None, currency: str = "CNY"):
+        if value is None:
+            return ""
+        symbol = "¥" if currency == "CNY" else currency + " "
+        return symbol + format_decimal(value, format="#,##0.00")
+
+    @app.context_processor
+    def _globals():
+        from .accounts.permissions import roles_of
+        return {"current_locale": str(get_locale()), "roles": roles_of(current_user)}
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.before_request
+    def _request_cache():
+        g.setdefault("cache", {})
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import commands
+    for command in commands:
+        app.cli.add_command(command)
+
