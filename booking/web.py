@@ -7,6 +7,7 @@ from decimal import Decimal
 from flask import Flask, g, has_request_context, jsonify, render_template, request, session
 from flask_babel import format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -15,6 +16,9 @@ from .errors import DomainError
 from .extensions import babel, csrf, db, login_manager, migrate
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+WEEKDAY_NAMES = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
+CELL_STATES = {"free": _l("Free"), "past": _l("Too late to book"), "closed": _l("Not bookable"),
+               "closure": _l("Closed"), "booked": _l("Booked"), "pending": _l("Requested"), "mine": _l("Ours")}
 
 
 def select_locale() -> str:
@@ -129,7 +133,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from .timeutil import zone
+    from .timeutil import iso, zone
 
     @app.template_filter("localtime")
     def localtime(value, tzname: str | None = None, fmt: str = "yyyy-MM-dd HH:mm"):
@@ -137,6 +141,8 @@ def register_template_helpers(app: Flask) -> None:
             return ""
         return format_datetime(value.astimezone(zone(tzname)) if tzname else value, fmt,
                                rebase=tzname is None)
+
+    app.add_template_filter(iso, "iso")
 
     @app.template_filter("money")
     def money(value: Decimal | None, currency: str = "CNY"):
@@ -148,7 +154,10 @@ def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def _globals():
         from .accounts.permissions import roles_of
-        return {"current_locale": str(get_locale()), "roles": roles_of(current_user)}
+        from .bookings.models import STATUSES
+        from .facilities.models import RATE_UNITS
+        return {"current_locale": str(get_locale()), "roles": roles_of(current_user), "statuses": STATUSES,
+                "rate_units": RATE_UNITS, "weekday_names": WEEKDAY_NAMES, "states": CELL_STATES}
 
     @app.after_request
     def _security_headers(response):

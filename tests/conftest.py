@@ -1,13 +1,18 @@
 """Fixtures: a migrated database per test (SQLite by default, PostgreSQL with TEST_DATABASE_URL)."""
 from __future__ import annotations
 
+import contextvars
 import os
 import shutil
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
+from flask import has_app_context
+from flask.testing import FlaskClient
+
 from booking import create_app
+from booking.db import set_read_only_transactions
 from booking.extensions import db
 
 from .factories import Factory
@@ -62,10 +67,28 @@ def database_url(database_template, tmp_path):
     return f"sqlite:///{path}"
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in a context of its own (its own g, login and database session), as
+    in production. The test's own session commits what it set up first and forgets what it
+    knew after, so both sides see each other's committed data and hold no locks."""
+
+    def open(self, *args, **kwargs):
+        if not has_app_context():  # a redirect being followed: already isolated
+            return super().open(*args, **kwargs)
+        db.session.commit()
+        try:
+            return contextvars.Context().run(super().open, *args, **kwargs)
+        finally:
+            db.session.expire_all()
+
+
 @pytest.fixture
 def app(database_url):
     app = create_app(_config(database_url))
+    app.test_client_class = IsolatedClient
     with app.app_context():
+        # The test's own session must not hold SQLite's write lock while it only reads.
+        set_read_only_transactions(True)
         yield app
         db.session.remove()
         db.engine.dispose()

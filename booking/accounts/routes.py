@@ -59,7 +59,7 @@ def change_password():
             getattr(form, error.field or "new_password").errors.append(error.message)
         else:
             db.session.commit()
-            login_user(current_user)  # this session continues under the new session version
+            login_user(current_user._get_current_object())  # this session continues, new version
             flash(_("Your password has been changed; other sessions have been signed out."), "success")
             return redirect(url_for("bookings.home"))
     return render_template("accounts/password.html", form=form), 422 if form.errors else 200

@@ -1,8 +1,213 @@
-from flask import Blueprint
+"""Pages of the booking workflow: request, our bookings, a booking, the approval queue.
+
+CSRFProtect guards every POST; the services validate reasons and states.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from ..accounts.permissions import roles_of
+from ..accounts.routes import safe_next
+from ..errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from ..extensions import db
+from ..facilities.services import get_visible
+from ..organisation.models import Enterprise
+from ..timeutil import parse_iso, utcnow
+from . import services
+from .forms import BookingFilterForm, BookingRequestForm, ReasonForm, RejectForm
+from .models import OPEN, PENDING, STATUSES, Booking
 
 bp = Blueprint("bookings", __name__)
 
 
 @bp.get("/")
+@login_required
 def home():
-    return "ok"
+    roles = roles_of(current_user)
+    now = utcnow()
+    upcoming = []
+    if roles.enterprise_id:
+        upcoming = db.session.scalars(
+            services.visible_query(roles).where(Booking.enterprise_id == roles.enterprise_id,
+                                                Booking.status.in_(OPEN), Booking.end_at > now)
+            .order_by(Booking.start_at).limit(8)).all()
+    pending_count = 0
+    if roles.is_manager or roles.is_admin:
+        query = select(func.count(Booking.id)).where(Booking.status == PENDING, Booking.end_at > now)
+        if not roles.is_admin:
+            query = query.where(Booking.facility_id.in_(roles.managed_facility_ids))
+        pending_count = db.session.scalar(query)
+    return render_template("bookings/home.html", upcoming=upcoming, pending_count=pending_count,
+                           chains=current_user_chains(roles))
+
+
+def current_user_chains(roles):
+    from ..organisation.models import Chain
+    ids = roles.visible_chain_ids()
+    query = select(Chain).order_by(Chain.name)
+    if ids is not None:
+        query = query.where(Chain.id.in_(ids))
+    return db.session.scalars(query).all()
+
+
+@bp.get("/bookings")
+@login_required
+def mine():
+    roles = roles_of(current_user)
+    if roles.enterprise_id is None:
+        abort(404)
+    form = BookingFilterForm(request.args)
+    form.status.choices = [("", _("All statuses"))] + [(k, str(v)) for k, v in STATUSES.items()]
+    query = services.visible_query(roles).where(Booking.enterprise_id == roles.enterprise_id)
+    now = utcnow()
+    when = form.when.data or "upcoming"
+    if when == "upcoming":
+        query = query.where(Booking.end_at > now).order_by(Booking.start_at)
+    elif when == "past":
+        query = query.where(Booking.end_at <= now).order_by(Booking.start_at.desc())
+    else:
+        query = query.order_by(Booking.start_at.desc())
+    if form.status.data in STATUSES:
+        query = query.where(Booking.status == form.status.data)
+    page = db.paginate(query, per_page=25, error_out=False)
+    return render_template("bookings/mine.html", page=page, form=form)
+
+
+@bp.route("/bookings/new", methods=["GET", "POST"])
+@login_required
+def new():
+    roles = roles_of(current_user)
+    facility = get_visible(roles, request.args.get("facility_id", type=int) or 0)
+    form = BookingRequestForm()
+    manager = roles.manages(facility.id)
+    if manager:
+        enterprises = db.session.scalars(select(Enterprise).where(Enterprise.chains.any(id=facility.chain_id))
+                                         .order_by(Enterprise.name)).all()
+        form.enterprise_id.choices = [(0, _("Choose an enterprise"))] * (roles.enterprise_id is None) + \
+            [(e.id, e.display_name) for e in enterprises]
+    else:
+        del form.enterprise_id, form.override
+    if request.method == "GET":
+        _prefill(form, facility, request.args.get("start"))
+    if form.validate_on_submit():
+        start, end = _interval(form, facility)
+        try:
+            booking = services.request_booking(
+                current_user, roles, facility, start, end, purpose=form.purpose.data,
+                planned_output=form.planned_output.data,
+                enterprise_id=(form.enterprise_id.data or None) if manager else None,
+                override=bool(manager and form.override.data))
+        except (InvalidInput, Conflict) as error:
+            _attach(form, error)
+        else:
+            db.session.commit()
+            if booking.status == PENDING:
+                flash(_("Your request has been sent to the facility's managers."), "success")
+            else:
+                flash(_("Booked. The slot is yours."), "success")
+            return redirect(url_for("bookings.detail", booking_id=booking.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("bookings/new.html", form=form, facility=facility), status
+
+
+def _prefill(form: BookingRequestForm, facility, start_text: str | None) -> None:
+    try:
+        start = parse_iso(start_text) if start_text else None
+    except ValueError:
+        start = None
+    if start is None:
+        return
+    local = start.astimezone(facility.tz)
+    end = local + timedelta(minutes=max(facility.min_minutes, 60 if facility.slot_minutes <= 60 else 0))
+    form.start_date.data, form.start_time.data = local.date(), local.time()
+    form.end_date.data, form.end_time.data = end.date(), end.time()
+
+
+def _interval(form: BookingRequestForm, facility) -> tuple[datetime, datetime]:
+    tz = facility.tz
+    start = datetime.combine(form.start_date.data, form.start_time.data, tzinfo=tz)
+    end = datetime.combine(form.end_date.data or form.start_date.data, form.end_time.data, tzinfo=tz)
+    return start, end
+
+
+def _attach(form, error: DomainError) -> None:
+    field = {"start": "start_time", "end": "end_time", "purpose": "purpose"}.get(error.field or "")
+    if field and hasattr(form, field):
+        getattr(form, field).errors.append(error.message)
+    else:
+        form.form_errors.append(error.message)
+
+
+@bp.get("/bookings/<int:booking_id>")
+@login_required
+def detail(booking_id: int):
+    roles = roles_of(current_user)
+    booking = services.get_booking(roles, booking_id)
+    return render_template("bookings/detail.html", booking=booking,
+                           can_cancel=services.can_cancel(roles, booking),
+                           can_decide=roles.manages(booking.facility_id) and booking.status == PENDING,
+                           cancel_form=ReasonForm(), reject_form=RejectForm())
+
+
+def _decide(booking_id: int, action, done: str):
+    """Run one workflow action, commit, and go back where the person came from.
+
+    Refusals a person can act on (a conflict, a wrong state, a missing reason) are
+    flashed; 403 and 404 stay errors.
+    """
+    roles = roles_of(current_user)
+    booking = services.get_booking(roles, booking_id)
+    back = safe_next(request.form.get("next"), url_for("bookings.detail", booking_id=booking_id))
+    try:
+        message = action(roles, booking) or done
+    except (Forbidden, NotFound):
+        raise
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(back)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(back)
+
+
+@bp.post("/bookings/<int:booking_id>/cancel")
+@login_required
+def cancel(booking_id: int):
+    reason = request.form.get("reason", "")
+    return _decide(booking_id, lambda roles, b: services.cancel(current_user, roles, b, reason),
+                   _("The booking has been cancelled."))
+
+
+@bp.post("/bookings/<int:booking_id>/approve")
+@login_required
+def approve(booking_id: int):
+    def action(roles, booking):
+        rejected = services.approve(current_user, roles, booking)
+        if rejected:
+            return _("Approved; %(n)d overlapping request(s) were rejected.", n=len(rejected))
+        return None
+    return _decide(booking_id, action, _("Approved."))
+
+
+@bp.post("/bookings/<int:booking_id>/reject")
+@login_required
+def reject(booking_id: int):
+    reason = request.form.get("reason", "")
+    return _decide(booking_id, lambda roles, b: services.reject(current_user, roles, b, reason),
+                   _("Rejected."))
+
+
+@bp.get("/queue")
+@login_required
+def queue():
+    roles = roles_of(current_user)
+    if not (roles.is_manager or roles.is_admin):
+        abort(403)
+    return render_template("bookings/queue.html", items=services.approval_queue(roles),
+                           reject_form=RejectForm())

@@ -269,3 +269,21 @@ def approval_queue(roles: Roles) -> list[tuple[Booking, list[Booking]]]:
         .options(joinedload(Booking.enterprise))).unique().all()
     return [(b, [o for o in others if o.id != b.id and o.facility_id == b.facility_id
                  and o.start_at < b.block_end and b.start_at < o.block_end]) for b in pending]
+
+
+def visible_query(roles: Roles):
+    """Bookings the viewer may see in full: their enterprise's, their facilities', their chains'."""
+    query = select(Booking).options(joinedload(Booking.facility), joinedload(Booking.enterprise))
+    if roles.is_admin:
+        return query
+    conditions = []
+    if roles.enterprise_id is not None:
+        conditions.append(Booking.enterprise_id == roles.enterprise_id)
+    if roles.managed_facility_ids:
+        conditions.append(Booking.facility_id.in_(roles.managed_facility_ids))
+    if roles.committee_chain_ids:
+        conditions.append(Booking.facility_id.in_(
+            select(Facility.id).where(Facility.chain_id.in_(roles.committee_chain_ids))))
+    if not conditions:
+        return query.where(db.false())
+    return query.where(db.or_(*conditions))
