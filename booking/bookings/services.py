@@ -81,6 +81,19 @@ def _guarded_flush(booking: Booking) -> None:
                        code="slot_taken") from error
 
 
+def _lock(facility_id: int, booking: Booking | None = None) -> None:
+    """Serialize the workflow per facility, then look at the booking as it is now.
+
+    On PostgreSQL this row lock keeps two approvals of rival requests from deadlocking
+    (each would wait for the row the other rejects) and makes the pre-checks exact; the
+    exclusion constraint stays the guarantee. On SQLite, BEGIN IMMEDIATE already holds
+    the database's write lock, and FOR UPDATE is not rendered.
+    """
+    db.session.execute(select(Facility.id).where(Facility.id == facility_id).with_for_update(key_share=True))
+    if booking is not None and inspect(booking).persistent:
+        db.session.refresh(booking)
+
+
 def _transition(booking: Booking, actor: User | None, to_status: str, reason: str = "",
                 **details) -> BookingEvent:
     event = BookingEvent(booking=booking, actor_id=actor.id if actor else None, from_status=booking.status,
@@ -137,6 +150,7 @@ def request_booking(actor: User, roles: Roles, facility: Facility, start: dateti
     overridden = override and _breaks_calendar(facility, closures, start, end, now)
 
     block_end = end + timedelta(minutes=facility.buffer_minutes)
+    _lock(facility.id)
     taken = overlapping(facility.id, start, block_end, BLOCKING)
     if taken:
         raise conflict_error(taken[0], facility)
@@ -189,6 +203,7 @@ def approve(actor: User, roles: Roles, booking: Booking, now: datetime | None = 
     """Approve a pending request; returns the overlapping pending requests it rejected."""
     require_manager(roles, booking.facility)
     now = now or utcnow()
+    _lock(booking.facility_id, booking)
     if booking.status != PENDING:
         raise InvalidTransition(_("Only pending requests can be approved (this one is %(status)s).",
                                   status=booking.status_label))
@@ -206,6 +221,7 @@ def approve(actor: User, roles: Roles, booking: Booking, now: datetime | None = 
 def reject(actor: User, roles: Roles, booking: Booking, reason: str, now: datetime | None = None) -> None:
     require_manager(roles, booking.facility)
     reason = clean_text(reason, "reason", required=True)
+    _lock(booking.facility_id, booking)
     if booking.status != PENDING:
         raise InvalidTransition(_("Only pending requests can be rejected (this one is %(status)s).",
                                   status=booking.status_label))
@@ -233,6 +249,7 @@ def cancel(actor: User, roles: Roles, booking: Booking, reason: str = "", now: d
     if not (own or manager):
         raise Forbidden(_("Only the booking's enterprise or the facility's managers may cancel it."))
     reason = clean_text(reason, "reason", required=manager and not own)
+    _lock(booking.facility_id, booking)
     if booking.status not in (PENDING, APPROVED):
         raise InvalidTransition(_("This booking can no longer be cancelled (it is %(status)s).",
                                   status=booking.status_label))
