@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 
-from flask import Flask, g, has_request_context, jsonify, render_template, request, session
+from flask import Flask, has_request_context, jsonify, render_template, request, session
 from flask_babel import format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -165,10 +165,6 @@ def register_template_helpers(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
-
-    @app.before_request
-    def _request_cache():
-        g.setdefault("cache", {})
 
 
 def register_commands(app: Flask) -> None:

@@ -43,10 +43,10 @@ def home():
             query = query.where(Booking.facility_id.in_(roles.managed_facility_ids))
         pending_count = db.session.scalar(query)
     return render_template("bookings/home.html", upcoming=upcoming, pending_count=pending_count,
-                           chains=current_user_chains(roles))
+                           chains=_visible_chains(roles))
 
 
-def current_user_chains(roles):
+def _visible_chains(roles):
     from ..organisation.models import Chain
     ids = roles.visible_chain_ids()
     query = select(Chain).order_by(Chain.name)
@@ -102,7 +102,7 @@ def new():
                 planned_output=form.planned_output.data,
                 enterprise_id=(form.enterprise_id.data or None) if manager else None,
                 override=bool(manager and form.override.data))
-        except (InvalidInput, Conflict) as error:
+        except (InvalidInput, Conflict, Forbidden) as error:
             _attach(form, error)
         else:
             db.session.commit()
@@ -123,7 +123,7 @@ def _prefill(form: BookingRequestForm, facility, start_text: str | None) -> None
     if start is None:
         return
     local = start.astimezone(facility.tz)
-    end = local + timedelta(minutes=max(facility.min_minutes, 60 if facility.slot_minutes <= 60 else 0))
+    end = local + timedelta(minutes=max(facility.min_minutes, facility.slot_minutes))
     form.start_date.data, form.start_time.data = local.date(), local.time()
     form.end_date.data, form.end_time.data = end.date(), end.time()
 
@@ -136,7 +136,8 @@ def _interval(form: BookingRequestForm, facility) -> tuple[datetime, datetime]:
 
 
 def _attach(form, error: DomainError) -> None:
-    field = {"start": "start_time", "end": "end_time", "purpose": "purpose"}.get(error.field or "")
+    field = {"start": "start_time", "end": "end_time", "purpose": "purpose",
+             "enterprise_id": "enterprise_id"}.get(error.field or "")
     if field and hasattr(form, field):
         getattr(form, field).errors.append(error.message)
     else:

@@ -108,6 +108,9 @@ def _transition(booking: Booking, actor: User | None, to_status: str, reason: st
 def _enterprise_for(actor: User, roles: Roles, facility: Facility, enterprise_id: int | None) -> Enterprise:
     """Members book for their own enterprise; managers and admins may book on an enterprise's behalf."""
     if enterprise_id is None or enterprise_id == roles.enterprise_id:
+        if roles.enterprise_id is None and roles.manages(facility.id):
+            raise InvalidInput(_("Choose the enterprise this booking is for."), code="enterprise_required",
+                               field="enterprise_id")
         if roles.enterprise_id is None:
             raise Forbidden(_("Only members of an enterprise can request a booking."), code="no_enterprise")
         if facility.chain_id not in roles.member_chain_ids:
@@ -146,8 +149,7 @@ def request_booking(actor: User, roles: Roles, facility: Facility, start: dateti
     now = now or utcnow()
     closures = db.session.scalars(select(Closure).where(
         Closure.facility_id == facility.id, Closure.start_at < end, Closure.end_at > start)).all()
-    check_request(facility, facility.hours, closures, start, end, now, override=override)
-    overridden = override and _breaks_calendar(facility, closures, start, end, now)
+    overridden = check_request(facility, facility.hours, closures, start, end, now, override=override)
 
     block_end = end + timedelta(minutes=facility.buffer_minutes)
     _lock(facility.id)
@@ -165,14 +167,6 @@ def request_booking(actor: User, roles: Roles, facility: Facility, start: dateti
     _guarded_flush(booking)
     _explain_losses(booking, losers)
     return booking
-
-
-def _breaks_calendar(facility, closures, start, end, now) -> bool:
-    try:
-        check_request(facility, facility.hours, closures, start, end, now)
-    except InvalidInput:
-        return True
-    return False
 
 
 def _approve(booking: Booking, actor: User, now: datetime,

@@ -64,10 +64,11 @@ def bookable_intervals(facility, windows: Iterable, start: datetime, end: dateti
 
 
 def check_request(facility, windows, closures: Sequence, start: datetime, end: datetime,
-                  now: datetime, *, override: bool = False) -> None:
+                  now: datetime, *, override: bool = False) -> bool:
     """Raise InvalidInput naming the first rule that [start, end) breaks.
 
-    ``override`` (a manager or administrator) lifts bookable hours and closures only.
+    ``override`` (a manager or administrator) lifts bookable hours and closures only;
+    the result says whether it had to, so that the override can be recorded.
     """
     if end <= start:
         raise InvalidInput(_("The end must be after the start."), code="invalid_interval", field="end")
@@ -93,13 +94,15 @@ def check_request(facility, windows, closures: Sequence, start: datetime, end: d
         raise InvalidInput(
             _("Bookings may be made at most %(n)d days ahead.", n=facility.max_advance_days),
             code="too_far", field="start")
-    if override:
-        return
     if not any(s <= start and end <= e for s, e in bookable_intervals(facility, windows, start, end)):
+        if override:
+            return True
         raise InvalidInput(_("The facility cannot be booked at this time (outside its bookable hours)."),
                            code="outside_hours", field="start")
     for closure in closures:
         if overlaps(start, end, closure.start_at, closure.end_at):
+            if override:
+                return True
             raise InvalidInput(
                 _("The facility is closed from %(start)s to %(end)s: %(reason)s",
                   start=closure.start_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
@@ -108,6 +111,7 @@ def check_request(facility, windows, closures: Sequence, start: datetime, end: d
                 code="closed", field="start",
                 details={"closure": {"start": closure.start_at.isoformat(), "end": closure.end_at.isoformat(),
                                      "reason": closure.reason}})
+    return False
 
 
 def hours_as_dict(windows: Iterable) -> dict[str, list[list[str]]]:

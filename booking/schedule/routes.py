@@ -94,7 +94,7 @@ def chain_day(chain_id: int):
     if chain is None or (visible is not None and chain.id not in visible and not roles.is_manager):
         raise NotFound(_("There is no such chain."))
     day = _day_arg("date", zone(chain.timezone))
-    view = services.day_view(roles, chain.id, day, utcnow())
+    view = services.day_view(roles, chain, day, utcnow())
     bookable = {f.id for f in view["facilities"] if _can_book(roles, f)}
     return render_template("schedule/day.html", chain=chain, day=day, view=view, bookable=bookable,
                            prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1))

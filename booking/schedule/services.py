@@ -19,7 +19,7 @@ from ..extensions import db
 from ..facilities.models import Facility
 from ..facilities.rules import bookable_intervals, overlaps, subtract
 from ..facilities.services import closures_by_facility, hours_by_facility, visible_query
-from ..timeutil import format_hhmm, iso, local_at
+from ..timeutil import format_hhmm, iso, local_at, zone
 
 SHOWN = (PENDING, APPROVED, CHECKED_IN, COMPLETED)
 
@@ -118,14 +118,14 @@ def week_view(roles: Roles, facility: Facility, monday: date, now: datetime) -> 
     return {"days": days, "rows": rows, "step": step, "closures": closures}
 
 
-def day_view(roles: Roles, chain_id: int, day: date, now: datetime) -> dict:
-    """Every visible facility of a chain on one local day, an hour a column."""
+def day_view(roles: Roles, chain, day: date, now: datetime) -> dict:
+    """Every visible facility of a chain on one day of the chain's calendar, an hour a column."""
     facilities = db.session.scalars(
-        visible_query(roles).where(Facility.chain_id == chain_id, Facility.active)
+        visible_query(roles).where(Facility.chain_id == chain.id, Facility.active)
         .order_by(Facility.kind, Facility.name)).all()
     if not facilities:
         return {"facilities": [], "hours": [], "rows": []}
-    tz = facilities[0].tz
+    tz = zone(chain.timezone)
     start, end = local_at(day, 0, tz), local_at(day + timedelta(days=1), 0, tz)
     ids = [f.id for f in facilities]
     hours = hours_by_facility(ids)
@@ -140,7 +140,7 @@ def day_view(roles: Roles, chain_id: int, day: date, now: datetime) -> dict:
     rows = []
     for facility in facilities:
         bookable = bookable_intervals(facility, hours[facility.id], start, end)
-        cells = [_cell(roles, facility, local_at(day, h * 60, facility.tz), local_at(day, h * 60 + 60, facility.tz),
+        cells = [_cell(roles, facility, local_at(day, h * 60, tz), local_at(day, h * 60 + 60, tz),
                        bookable, closures[facility.id], bookings.get(facility.id, []), now)
                  for h in range(first, last)]
         rows.append({"facility": facility, "cells": cells})
