@@ -71,7 +71,23 @@ class Cell:
     state: str  # free | past | closed | closure | booked | pending | mine
     label: str = ""
     start: datetime | None = None
-    booking_id: int | None = None
+    booking_id: int | None = None  # set only where the viewer may open the booking
+    key: tuple | None = None  # the booking or closure behind the cell: equal keys merge into one block
+    span: int = 1
+
+
+def merge_runs(cells: list[Cell]) -> list[Cell | None]:
+    """Join neighbouring cells of one booking or closure into a block; covered cells become None."""
+    merged: list[Cell | None] = []
+    head: Cell | None = None
+    for cell in cells:
+        if head is not None and cell.key is not None and cell.key == head.key:
+            head.span += 1
+            merged.append(None)
+        else:
+            head = cell
+            merged.append(cell)
+    return merged
 
 
 def _cell(roles: Roles, facility: Facility, start: datetime, end: datetime, bookable, closures,
@@ -83,10 +99,11 @@ def _cell(roles: Roles, facility: Facility, start: datetime, end: datetime, book
             state = "mine" if mine else ("pending" if booking.status == PENDING else "booked")
             if booking.status == PENDING and not mine and not detail:
                 continue  # another enterprise's request does not hold the slot: others may still ask
-            return Cell(state, block_label(roles, booking, facility), start, booking.id if detail else None)
+            return Cell(state, block_label(roles, booking, facility), start, booking.id if detail else None,
+                        key=("booking", booking.id))
     for closure in closures:
         if overlaps(start, end, closure.start_at, closure.end_at):
-            return Cell("closure", closure.reason or _("Closed"), start)
+            return Cell("closure", closure.reason or _("Closed"), start, key=("closure", closure.id))
     if not any(s <= start and end <= e for s, e in bookable):
         return Cell("closed", "", start)
     if any(overlaps(start, end, b.start_at, b.block_end) for b in bookings if b.status in BLOCKING):
@@ -108,13 +125,10 @@ def week_view(roles: Roles, facility: Facility, monday: date, now: datetime) -> 
     closures = closures_by_facility([facility.id], start, end)[facility.id]
     bookings = bookings_between([facility.id], start, end)
     days = [monday + timedelta(days=i) for i in range(7)]
-    rows = []
-    for minute in range(first, last, step):
-        cells = []
-        for day in days:
-            s, e = local_at(day, minute, tz), local_at(day, minute + step, tz)
-            cells.append(_cell(roles, facility, s, e, bookable, closures, bookings, now))
-        rows.append({"time": format_hhmm(minute), "cells": cells})
+    minutes = range(first, last, step)
+    columns = [merge_runs([_cell(roles, facility, local_at(day, m, tz), local_at(day, m + step, tz),
+                                 bookable, closures, bookings, now) for m in minutes]) for day in days]
+    rows = [{"time": format_hhmm(m), "cells": [column[i] for column in columns]} for i, m in enumerate(minutes)]
     return {"days": days, "rows": rows, "step": step, "closures": closures}
 
 
@@ -140,9 +154,9 @@ def day_view(roles: Roles, chain, day: date, now: datetime) -> dict:
     rows = []
     for facility in facilities:
         bookable = bookable_intervals(facility, hours[facility.id], start, end)
-        cells = [_cell(roles, facility, local_at(day, h * 60, tz), local_at(day, h * 60 + 60, tz),
-                       bookable, closures[facility.id], bookings.get(facility.id, []), now)
-                 for h in range(first, last)]
+        cells = merge_runs([_cell(roles, facility, local_at(day, h * 60, tz), local_at(day, h * 60 + 60, tz),
+                                  bookable, closures[facility.id], bookings.get(facility.id, []), now)
+                            for h in range(first, last)])
         rows.append({"facility": facility, "cells": cells})
     return {"facilities": facilities, "hours": [format_hhmm(h * 60) for h in range(first, last)], "rows": rows}
 
