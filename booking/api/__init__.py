@@ -1,4 +1,12 @@
-"""JSON API under /api/v1 with bearer tokens."""
+"""JSON API under /api/v1 with bearer tokens.
+
+Each route parses its input with ``parsing``, calls one service, serializes with
+``serializers`` and commits once. Errors are DomainErrors (or HTTP errors), which
+the application's handlers answer as ``{"error": {"code", "message", ...}}``.
+"""
 from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# The route modules register themselves on ``bp``, so they are imported after it exists.
+from . import auth, bookings, resources  # noqa: E402,F401

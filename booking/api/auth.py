@@ -1,0 +1,63 @@
+"""Bearer-token authentication for every API request (RFC 6750).
+
+The API never reads or writes the Flask session: a browser's sign-in cookie does
+not authenticate here, and no API response sets a cookie. The caller is kept in
+``g.api_user`` / ``g.api_token`` / ``g.api_roles`` for the request.
+"""
+from __future__ import annotations
+
+from flask import g, request
+from flask_babel import gettext as _
+
+from ..accounts.permissions import roles_of
+from ..accounts.services import user_for_token
+from ..errors import DomainError, Forbidden
+from . import bp
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+REALM = "lianxiang"
+
+
+class Unauthorized(DomainError):
+    code = "unauthorized"
+    status = 401
+
+
+def _bearer_secret() -> str | None:
+    scheme, _sep, secret = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return secret.strip() or None
+
+
+@bp.before_request
+def authenticate():
+    secret = _bearer_secret()
+    if secret is None:
+        raise Unauthorized(_("Send an API token in the header: Authorization: Bearer <token>."))
+    found = user_for_token(secret)
+    if found is None:
+        g.api_auth_error = "invalid_token"
+        raise Unauthorized(_("The API token is not valid: it is unknown, revoked or expired."))
+    g.api_user, g.api_token = found
+    g.api_roles = roles_of(g.api_user)
+    needed = "read" if request.method in SAFE_METHODS else "write"
+    if needed not in g.api_token.scopes.split():
+        g.api_auth_error = "insufficient_scope"
+        g.api_needed_scope = needed
+        raise Forbidden(_("This API token may not do this (it lacks the “%(scope)s” scope).", scope=needed),
+                        code="insufficient_scope")
+
+
+@bp.after_request
+def challenge(response):
+    """Tell clients how to authenticate, and why a token was refused."""
+    error = g.get("api_auth_error")
+    if response.status_code == 401:
+        value = f'Bearer realm="{REALM}"' + (f', error="{error}"' if error else "")
+        response.headers["WWW-Authenticate"] = value
+    elif response.status_code == 403 and error == "insufficient_scope":
+        response.headers["WWW-Authenticate"] = (
+            f'Bearer realm="{REALM}", error="insufficient_scope", scope="{g.api_needed_scope}"')
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,98 @@
+"""Domain objects as JSON: instants in UTC with "Z", money and quantities as strings (never floats)."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ..bookings.models import Booking, BookingEvent
+from ..facilities.models import BookableHours, Closure, Facility
+from ..facilities.rules import hours_as_dict
+from ..timeutil import iso
+
+CENTS = Decimal("0.01")
+
+
+def decimal_str(value: Decimal | None) -> str | None:
+    return None if value is None else str(value.quantize(CENTS))
+
+
+def local_iso(value: datetime | None, facility: Facility) -> str | None:
+    return value.astimezone(facility.tz).isoformat() if value else None
+
+
+def rules_json(facility: Facility, hours: Iterable[BookableHours]) -> dict[str, Any]:
+    return {
+        "bookable_hours": hours_as_dict(hours),
+        "slot_minutes": facility.slot_minutes,
+        "min_minutes": facility.min_minutes,
+        "max_minutes": facility.max_minutes,
+        "min_notice_minutes": facility.min_notice_minutes,
+        "max_advance_days": facility.max_advance_days,
+        "buffer_minutes": facility.buffer_minutes,
+    }
+
+
+def closure_json(closure: Closure) -> dict[str, Any]:
+    return {"start": iso(closure.start_at), "end": iso(closure.end_at), "reason": closure.reason,
+            "kind": closure.kind}
+
+
+def resource_json(facility: Facility, hours: Iterable[BookableHours], closures: Iterable[Closure]) -> dict:
+    chain = facility.chain
+    return {
+        "id": facility.id,
+        "name": facility.name,
+        "name_en": facility.name_en,
+        "kind": facility.kind,
+        "chain": {"id": chain.id, "name": chain.name, "name_en": chain.name_en},
+        "park": facility.park,
+        "location": facility.location,
+        "capacity": facility.capacity,
+        "active": facility.active,
+        "requires_approval": facility.requires_approval,
+        "timezone": facility.tzname,
+        "shared_rate": decimal_str(facility.shared_rate),
+        "reference_rate": decimal_str(facility.reference_rate),
+        "rate_unit": facility.rate_unit,
+        "currency": facility.currency,
+        "rules": rules_json(facility, hours),
+        "closures": [closure_json(c) for c in closures],
+    }
+
+
+def event_json(event: BookingEvent) -> dict[str, Any]:
+    return {"at": iso(event.at), "actor_id": event.actor_id, "from": event.from_status, "to": event.to_status,
+            "reason": event.reason}
+
+
+def booking_json(booking: Booking, *, history: bool = False) -> dict[str, Any]:
+    """A booking in full: only for callers who may see its details (Roles.sees_booking_details)."""
+    facility = booking.facility
+    body = {
+        "id": booking.id,
+        "resource_id": booking.facility_id,
+        "resource_name": facility.name,
+        "enterprise": {"id": booking.enterprise.id, "name": booking.enterprise.name},
+        "requester_id": booking.requester_id,
+        "series_id": booking.series_id,
+        "status": booking.status,
+        "start": iso(booking.start_at),
+        "end": iso(booking.end_at),
+        "timezone": facility.tzname,
+        "local_start": local_iso(booking.start_at, facility),
+        "local_end": local_iso(booking.end_at, facility),
+        "purpose": booking.purpose,
+        "planned_output": decimal_str(booking.planned_output),
+        "rules_overridden": booking.rules_overridden,
+        "created_at": iso(booking.created_at),
+        "decided_at": iso(booking.decided_at),
+        "rejection_reason": booking.rejection_reason,
+        "cancelled_at": iso(booking.cancelled_at),
+        "cancel_reason": booking.cancel_reason,
+        "sequence": booking.sequence,
+    }
+    if history:
+        body["history"] = [event_json(e) for e in booking.events]
+    return body
