@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from .web import (register_blueprints, register_commands, register_errorhandlers,
                       register_extensions, register_template_helpers)
+    app.json.ensure_ascii = False  # Chinese stays readable in JSON
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)

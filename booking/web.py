@@ -4,12 +4,13 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 
-from flask import Flask, has_request_context, jsonify, render_template, request, session
+from flask import Flask, g, has_request_context, jsonify, render_template, request, session
 from flask_babel import format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from .db import configure_engine, set_read_only_transactions
 from .errors import DomainError
@@ -25,8 +26,9 @@ def select_locale() -> str:
     languages = current_app_languages()
     if not has_request_context():
         return languages[0]
-    if current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
+    user = g.get("api_user") or current_user
+    if user.is_authenticated and user.locale in languages:
+        return user.locale
     if session.get("locale") in languages:
         return session["locale"]
     return request.accept_languages.best_match(languages) or languages[0]
@@ -71,7 +73,15 @@ def register_extensions(app: Flask) -> None:
         set_read_only_transactions(False)
 
 
+class DatabaseInt(IntegerConverter):
+    """``<int:id>`` that stops at the database's integer range: a huge id is a 404, not a 500."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(url_map, fixed_digits, min, max, signed)
+
+
 def register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = DatabaseInt
     from .accounts.routes import bp as accounts
     from .admin.routes import bp as admin
     from .api import bp as api

@@ -24,7 +24,7 @@ from ..facilities.models import Closure, Facility
 from ..facilities.rules import check_request
 from ..facilities.services import require_manager
 from ..organisation.models import Enterprise, chain_enterprises
-from ..timeutil import utcnow
+from ..timeutil import iso, utcnow
 from .models import (APPROVED, BLOCKING, CANCELLED, CHECKED_IN, PENDING, REJECTED, Booking,
                      BookingEvent)
 
@@ -61,8 +61,8 @@ def conflict_error(slot: Booking, facility: Facility) -> Conflict:
           if slot.end_at.astimezone(tz).date() == slot.start_at.astimezone(tz).date()
           else slot.end_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")),
         code="slot_taken",
-        details={"conflict": {"start": slot.start_at.isoformat(), "end": slot.end_at.isoformat(),
-                              "blocked_until": slot.block_end.isoformat(), "status": slot.status}},
+        details={"conflict": {"start": iso(slot.start_at), "end": iso(slot.end_at),
+                              "blocked_until": iso(slot.block_end), "status": slot.status}},
     )
 
 

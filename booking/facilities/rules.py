@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 
 from ..errors import InvalidInput
-from ..timeutil import format_hhmm, local_at
+from ..timeutil import format_hhmm, iso, local_at
 
 Interval = tuple[datetime, datetime]
 
@@ -109,7 +109,7 @@ def check_request(facility, windows, closures: Sequence, start: datetime, end: d
                   end=closure.end_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
                   reason=closure.reason or _("closure")),
                 code="closed", field="start",
-                details={"closure": {"start": closure.start_at.isoformat(), "end": closure.end_at.isoformat(),
+                details={"closure": {"start": iso(closure.start_at), "end": iso(closure.end_at),
                                      "reason": closure.reason}})
     return False
 

@@ -49,6 +49,8 @@ def availability(roles: Roles, facility: Facility, start: datetime, end: datetim
     free = subtract(windows, [(c.start_at, c.end_at) for c in closures])
     busy = []
     for booking in bookings_between([facility.id], start, end):
+        if booking.status == PENDING and not roles.sees_booking_details(booking):
+            continue  # another enterprise's request does not hold the slot (as in the week view)
         item = {"start": iso(booking.start_at), "end": iso(booking.end_at), "status": booking.status,
                 "blocked_until": iso(booking.block_end)}
         if roles.sees_booking_details(booking):

@@ -208,3 +208,11 @@ def test_language_switch_sticks(client, auth, scene):
     client.post("/language", data={"locale": "en", "next": "/"})
     db.session.refresh(member)
     assert member.locale == "en"
+
+
+def test_ids_beyond_the_database_range_are_404_not_500(client, auth, scene):
+    _facility, member, _other, _manager = scene
+    auth.login(member)
+    for path in ("/bookings/99999999999999999999", "/facilities/99999999999999999999",
+                 "/chains/99999999999999999999/day"):
+        assert client.get(path).status_code == 404, path
