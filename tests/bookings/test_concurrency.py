@@ -125,3 +125,33 @@ def test_simultaneous_approvals_of_rival_requests_have_one_winner(make, database
     statuses = sorted(b.status for b in db.session.scalars(select(Booking)))
     assert statuses == ["approved"] + ["rejected"] * (WORKERS - 1)
     _assert_no_overlap(studio.id)
+
+
+def test_simultaneous_api_requests_have_one_winner(app, make):
+    """The same race through HTTP: threads post at once, each request in its own context and connection."""
+    import threading
+
+    chain = make.chain()
+    studio = make.facility(chain, kind="livestream_studio", requires_approval=False)
+    tokens = [make.token(make.member(chain)) for _ in range(WORKERS)]
+    db.session.commit()
+    day = next_weekday(4)
+    body = {"resource_id": studio.id, "start": local(day, "18:00").isoformat(),
+            "end": local(day, "20:00").isoformat(), "purpose": "直播带货"}
+    barrier = threading.Barrier(WORKERS)
+    statuses: list[int] = []
+
+    def post(token: str) -> None:
+        client = app.test_client()
+        barrier.wait(timeout=60)
+        response = client.post("/api/v1/bookings", json=body, headers={"Authorization": f"Bearer {token}"})
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=post, args=(token,)) for token in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(statuses) == [201] + [409] * (WORKERS - 1)
+    db.session.expire_all()
+    _assert_no_overlap(studio.id)
