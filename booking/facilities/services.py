@@ -1,20 +1,25 @@
 """Facilities, their hours, closures and managers."""
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
 from ..accounts.permissions import Roles, forget_roles
 from ..accounts.services import record
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..extensions import db
-from ..timeutil import is_valid_zone, parse_hhmm
-from .models import KINDS, WEEKDAYS, BookableHours, Closure, Facility
+from ..organisation.models import Chain, Enterprise
+from ..timeutil import format_hhmm, is_valid_zone, parse_hhmm, utcnow
+from .models import BILLING_BASES, KINDS, RATE_UNITS, WEEKDAYS, BookableHours, Closure, Facility
 
 
 def get_visible(roles: Roles, facility_id: int) -> Facility:
@@ -63,6 +68,49 @@ def require_admin(roles: Roles) -> None:
         raise Forbidden(_("Only administrators may do this."))
 
 
+def get_for_admin(roles: Roles, facility_id: int) -> Facility:
+    require_admin(roles)
+    facility = db.session.get(Facility, facility_id)
+    if facility is None:
+        raise NotFound(_("There is no such facility."), code="unknown_facility")
+    return facility
+
+
+def get_managed(roles: Roles, facility_id: int) -> Facility:
+    """A facility whose hours and closures the viewer manages: 404 if unknown, 403 if not theirs."""
+    facility = db.session.get(Facility, facility_id)
+    if facility is None:
+        raise NotFound(_("There is no such facility."), code="unknown_facility")
+    require_manager(roles, facility)
+    return facility
+
+
+def admin_query(roles: Roles, chain_id: int | None = None, kind: str | None = None) -> Select:
+    """Every facility for the administrators' list, with host and managers loaded up front."""
+    require_admin(roles)
+    query = (select(Facility).options(selectinload(Facility.host_enterprise), selectinload(Facility.managers))
+             .order_by(Facility.chain_id, Facility.name, Facility.id))
+    if chain_id:
+        query = query.where(Facility.chain_id == chain_id)
+    if kind:
+        query = query.where(Facility.kind == kind)
+    return query
+
+
+def upcoming_closures(facility: Facility, now: datetime | None = None) -> list[Closure]:
+    """Closures not yet over, soonest first."""
+    return list(db.session.scalars(
+        select(Closure).where(Closure.facility_id == facility.id, Closure.end_at > (now or utcnow()))
+        .order_by(Closure.start_at, Closure.id)))
+
+
+def get_closure(facility: Facility, closure_id: int) -> Closure:
+    closure = db.session.get(Closure, closure_id)
+    if closure is None or closure.facility_id != facility.id:
+        raise NotFound(_("There is no such closure."), code="unknown_closure")
+    return closure
+
+
 # --- changes -------------------------------------------------------------------------------
 
 FACILITY_FIELDS = (
@@ -74,12 +122,70 @@ FACILITY_FIELDS = (
 )
 
 
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_MONEY_FIELDS = ("shared_rate", "reference_rate", "no_show_fee", "late_cancel_fee")
+_CENT = Decimal("0.01")
+_LARGEST_NUMBER = 1_000_000  # minutes, days, people: far beyond any real rule, well inside an integer column
+# field: (smallest allowed value, error message)
+_MINUTE_LIMITS = {
+    "slot_minutes": (1, _l("The slot length must be at least one minute.")),
+    "min_minutes": (1, _l("The shortest booking must last at least one minute.")),
+    "max_minutes": (1, _l("The longest booking must last at least one minute.")),
+    "min_notice_minutes": (0, _l("The minimum notice cannot be negative.")),
+    "max_advance_days": (1, _l("Bookings must be possible at least one day ahead.")),
+    "buffer_minutes": (0, _l("The changeover buffer cannot be negative.")),
+}
+
+
+def _check_facility_data(data: dict) -> None:
+    """Refuse what the database would refuse (or store wrongly) with a message on the field."""
+    if "name" in data and not (data["name"] or "").strip():
+        raise InvalidInput(_("Please give the facility a name."), code="required", field="name")
+    if "chain_id" in data and db.session.get(Chain, data["chain_id"] or 0) is None:
+        raise InvalidInput(_("Please choose the facility's chain."), code="invalid_chain", field="chain_id")
+    if data.get("host_enterprise_id"):
+        host = db.session.get(Enterprise, data["host_enterprise_id"])
+        if host is None or ("chain_id" in data and data["chain_id"] not in {c.id for c in host.chains}):
+            raise InvalidInput(_("The host enterprise must belong to the facility's chain."),
+                               code="invalid_host", field="host_enterprise_id")
+    for field, (smallest, message) in _MINUTE_LIMITS.items():
+        if field in data and (data[field] is None or data[field] < smallest):
+            raise InvalidInput(message, code="out_of_range", field=field)
+        if field in data and data[field] > _LARGEST_NUMBER:
+            raise InvalidInput(_("This number is too large."), code="out_of_range", field=field)
+    if data.get("capacity") is not None and not 0 <= data["capacity"] <= _LARGEST_NUMBER:
+        raise InvalidInput(_("The capacity must be between 0 and %(n)d.", n=_LARGEST_NUMBER),
+                           code="out_of_range", field="capacity")
+    if data.get("throughput_per_hour") is not None:
+        _check_amount(data["throughput_per_hour"], "throughput_per_hour")
+    for field in _MONEY_FIELDS:
+        if field in data:
+            _check_amount(data[field], field)
+    if "currency" in data and not _CURRENCY.match(data["currency"] or ""):
+        raise InvalidInput(_("Use a three-letter currency code such as CNY."), code="invalid_currency",
+                           field="currency")
+    if "rate_unit" in data and data["rate_unit"] not in RATE_UNITS:
+        raise InvalidInput(_("Unknown rate unit."), code="invalid_rate_unit", field="rate_unit")
+    if "billing_basis" in data and data["billing_basis"] not in BILLING_BASES:
+        raise InvalidInput(_("Unknown billing basis."), code="invalid_billing_basis", field="billing_basis")
+
+
+def _check_amount(value, field: str) -> None:
+    """A Decimal that fits a Numeric(12, 2) column exactly: never rounded behind the user's back."""
+    if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
+        raise InvalidInput(_("Please enter an amount of zero or more."), code="invalid_amount", field=field)
+    if value >= Decimal("1e10") or value.quantize(_CENT) != value:
+        raise InvalidInput(_("Amounts have at most two decimal places and ten digits before the point."),
+                           code="invalid_amount", field=field)
+
+
 def save_facility(actor: User, roles: Roles, facility: Facility | None, data: dict) -> Facility:
     require_admin(roles)
     if data.get("kind") not in KINDS:
         raise InvalidInput(_("Unknown facility kind."), code="invalid_kind", field="kind")
     if data.get("timezone") and not is_valid_zone(data["timezone"]):
         raise InvalidInput(_("Unknown time zone."), code="invalid_timezone", field="timezone")
+    _check_facility_data(data)
     if data["max_minutes"] < data["min_minutes"]:
         raise InvalidInput(_("The longest booking cannot be shorter than the shortest."),
                            code="invalid_duration", field="max_minutes")
@@ -162,3 +268,25 @@ def set_managers(actor: User, roles: Roles, facility: Facility, users: list[User
     db.session.flush()
     forget_roles()
     record(actor, "managers_set", "facility", facility.id, user_ids=[u.id for u in users])
+
+
+def set_managed_facilities(actor: User, roles: Roles, user: User, facilities: list[Facility]) -> None:
+    """The same relation seen from the user: which facilities ``user`` manages."""
+    require_admin(roles)
+    before = sorted(f.id for f in user.managed_facilities)
+    after = sorted(f.id for f in facilities)
+    if before == after:
+        return
+    user.managed_facilities = list(facilities)
+    db.session.flush()
+    forget_roles()
+    record(actor, "managed_facilities_set", "user", user.id, facility_ids=after)
+
+
+def hours_as_text(facility: Facility) -> dict[str, str]:
+    """The inverse of parse_hours: ``{"mon": "08:00-12:00, 13:00-20:00", ...}``."""
+    text: dict[str, list[str]] = {day: [] for day in WEEKDAYS}
+    for window in sorted(facility.hours, key=lambda w: (w.weekday, w.start_minute)):
+        span = f"{format_hhmm(window.start_minute)}-{format_hhmm(window.end_minute)}"
+        text[WEEKDAYS[window.weekday]].append(span)
+    return {day: ", ".join(spans) for day, spans in text.items()}
