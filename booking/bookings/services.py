@@ -115,13 +115,16 @@ def _enterprise_for(actor: User, roles: Roles, facility: Facility, enterprise_id
             raise Forbidden(_("Only members of an enterprise can request a booking."), code="no_enterprise")
         if facility.chain_id not in roles.member_chain_ids:
             raise Forbidden(_("Your enterprise is not a member of this facility's chain."), code="not_in_chain")
+        if not actor.membership.enterprise.active:
+            raise Forbidden(_("Your enterprise's account is suspended; ask the chain's administrator."),
+                            code="enterprise_inactive")
         return actor.membership.enterprise
     if not roles.manages(facility.id):
         raise Forbidden(_("You may only book for your own enterprise."))
     in_chain = db.session.scalar(select(chain_enterprises.c.enterprise_id).where(
         chain_enterprises.c.chain_id == facility.chain_id, chain_enterprises.c.enterprise_id == enterprise_id))
     enterprise = db.session.get(Enterprise, enterprise_id) if in_chain else None
-    if enterprise is None:
+    if enterprise is None or not enterprise.active:
         raise InvalidInput(_("That enterprise is not a member of this facility's chain."),
                            code="unknown_enterprise", field="enterprise_id")
     return enterprise

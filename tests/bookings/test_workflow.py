@@ -246,3 +246,12 @@ def test_database_guard_counts_the_buffer(make, scene):
         make.booking(line, local(day, "12:15"), local(day, "13:00"), status="approved",
                      enterprise=member.membership.enterprise)
     db.session.rollback()
+
+
+def test_suspended_enterprise_cannot_book(scene):
+    _chain, facility, member, _other, _manager = scene
+    member.membership.enterprise.active = False
+    day = next_weekday(0)
+    with pytest.raises(Forbidden) as error:
+        request(member, facility, local(day, "10:00"), local(day, "11:00"))
+    assert error.value.code == "enterprise_inactive"
