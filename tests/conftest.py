@@ -38,6 +38,20 @@ def _migrate(url: str) -> None:
         db.engine.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogues():
+    """`make` compiles the catalogues; a bare `pytest` must see the same translations."""
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    for po in Path(__file__).resolve().parents[1].glob("booking/translations/*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source, mo.open("wb") as target:
+                write_mo(target, read_po(source))
+
+
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory):
     """Run the real migrations once; every test starts from their result."""
@@ -70,7 +84,13 @@ def database_url(database_template, tmp_path):
 class IsolatedClient(FlaskClient):
     """Each request runs in a context of its own (its own g, login and database session), as
     in production. The test's own session commits what it set up first and forgets what it
-    knew after, so both sides see each other's committed data and hold no locks."""
+    knew after, so both sides see each other's committed data and hold no locks.
+
+    Tests read English unless they send another Accept-Language (users default to zh_CN)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
 
     def open(self, *args, **kwargs):
         if not has_app_context():  # a redirect being followed: already isolated

@@ -46,14 +46,16 @@ class Factory:
 
     def chain(self, **kw) -> Chain:
         n = self._n()
-        chain = Chain(name=kw.pop("name", f"产业链{n}"), name_en=kw.pop("name_en", f"Chain {n}"), **kw)
+        chain = Chain(name=kw.pop("name", f"产业链{n}"), name_en=kw.pop("name_en", None if "name" in kw else f"Chain {n}"),
+                      **kw)
         db.session.add(chain)
         db.session.flush()
         return chain
 
     def enterprise(self, chain: Chain | None = None, **kw) -> Enterprise:
         n = self._n()
-        enterprise = Enterprise(name=kw.pop("name", f"企业{n}"), name_en=kw.pop("name_en", f"Enterprise {n}"),
+        enterprise = Enterprise(name=kw.pop("name", f"企业{n}"),
+                                name_en=kw.pop("name_en", None if "name" in kw else f"Enterprise {n}"),
                                 uscc=kw.pop("uscc", make_uscc(n)), **kw)
         enterprise.chains = [chain or self.chain()]
         db.session.add(enterprise)
@@ -96,7 +98,8 @@ class Factory:
     def facility(self, chain: Chain | None = None, *, hours: str = "08:00-20:00", weekdays=range(7),
                  **kw) -> Facility:
         n = self._n()
-        defaults = dict(name=f"设施{n}", name_en=f"Facility {n}", kind="meeting_room", requires_approval=True,
+        defaults = dict(name=f"设施{n}", name_en=None if "name" in kw else f"Facility {n}", kind="meeting_room",
+                        requires_approval=True,
                         slot_minutes=30, min_minutes=30, max_minutes=480, min_notice_minutes=60,
                         max_advance_days=90, buffer_minutes=0, shared_rate=Decimal("100.00"),
                         reference_rate=Decimal("250.00"))
