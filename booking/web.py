@@ -5,7 +5,7 @@ import os
 from decimal import Decimal
 
 from flask import Flask, g, has_request_context, jsonify, render_template, request, session
-from flask_babel import format_datetime, format_decimal, get_locale
+from flask_babel import format_datetime, format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -154,6 +154,20 @@ def register_template_helpers(app: Flask) -> None:
 
     app.add_template_filter(iso, "iso")
 
+    @app.template_filter("unit")
+    def unit(code: str | None) -> str:
+        from .facilities.models import OUTPUT_UNITS
+        return str(OUTPUT_UNITS.get(code or "", code or ""))
+
+    @app.template_filter("duration")
+    def duration(minutes: int) -> str:
+        """1440 → "1 day", 90 → "90 minutes": durations as people say them."""
+        if minutes and minutes % 1440 == 0:
+            return ngettext("%(num)d day", "%(num)d days", minutes // 1440)
+        if minutes and minutes % 60 == 0:
+            return ngettext("%(num)d hour", "%(num)d hours", minutes // 60)
+        return ngettext("%(num)d minute", "%(num)d minutes", minutes)
+
     @app.template_filter("money")
     def money(value: Decimal | None, currency: str = "CNY"):
         if value is None:
@@ -166,7 +180,7 @@ def register_template_helpers(app: Flask) -> None:
         from .accounts.permissions import roles_of
         from .bookings.models import STATUSES
         from .facilities.models import RATE_UNITS
-        return {"current_locale": str(get_locale()), "roles": roles_of(current_user), "statuses": STATUSES,
+        return {"current_locale": select_locale(), "roles": roles_of(current_user), "statuses": STATUSES,
                 "rate_units": RATE_UNITS, "weekday_names": WEEKDAY_NAMES, "states": CELL_STATES}
 
     @app.after_request

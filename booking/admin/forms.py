@@ -125,7 +125,7 @@ class FacilityForm(FlaskForm):
 
 class UserForm(FlaskForm):
     email = StringField(_l("E-mail"), validators=[_required(), Length(max=254)])
-    name = StringField(_l("Name"), validators=[_required(), Length(max=120)])
+    name = StringField(_l("Full name"), validators=[_required(), Length(max=120)])
     password = PasswordField(_l("Initial password"), validators=[_required(), Length(max=200)])
     is_admin = BooleanField(_l("Administrator"))
     enterprise_id = SelectField(_l("Enterprise"), coerce=int, default=0)
@@ -144,7 +144,7 @@ class PasswordResetForm(FlaskForm):
 
 class MemberForm(FlaskForm):
     email = StringField(_l("E-mail"), validators=[_required(), Length(max=254)])
-    name = StringField(_l("Name"), validators=[_required(), Length(max=120)])
+    name = StringField(_l("Full name"), validators=[_required(), Length(max=120)])
     password = PasswordField(_l("Initial password"), validators=[_required(), Length(max=200)])
     role = SelectField(_l("Role"), choices=options(MEMBER_ROLES), default="member")
 

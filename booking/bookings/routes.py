@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -191,7 +192,8 @@ def approve(booking_id: int):
     def action(roles, booking):
         rejected = services.approve(current_user, roles, booking)
         if rejected:
-            return _("Approved; %(n)d overlapping request(s) were rejected.", n=len(rejected))
+            return ngettext("Approved; %(num)d overlapping request was rejected.",
+                            "Approved; %(num)d overlapping requests were rejected.", len(rejected))
         return None
     return _decide(booking_id, action, _("Approved."))
 

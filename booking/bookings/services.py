@@ -135,7 +135,7 @@ def clean_text(value: str | None, field: str, required: bool = False) -> str:
     if required and not value:
         raise InvalidInput(_("Please give a reason."), code="reason_required", field=field)
     if len(value) > MAX_TEXT:
-        raise InvalidInput(_("Please keep it under %(n)d characters.", n=MAX_TEXT), code="too_long_text",
+        raise InvalidInput(_("Please keep it to at most %(n)d characters.", n=MAX_TEXT), code="too_long_text",
                            field=field)
     return value
 

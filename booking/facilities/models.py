@@ -27,6 +27,9 @@ KINDS = {
 RATE_UNITS = {"hour": _l("per hour"), "unit": _l("per unit of output")}
 BILLING_BASES = {"booked": _l("Booked time"), "actual": _l("Actual time"),
                  "max": _l("The larger of booked and actual time")}
+# Units of output a facility records (the stored code is shown through its label).
+OUTPUT_UNITS = {"pairs": _l("pairs"), "pieces": _l("pieces"), "sessions": _l("sessions"),
+                "samples": _l("samples")}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 facility_managers = Table(
