@@ -7,7 +7,7 @@ from wtforms import (BooleanField, DateField, DecimalField, IntegerField, Passwo
                      SelectField, SelectMultipleField, StringField, TextAreaField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..facilities.models import BILLING_BASES, KINDS, RATE_UNITS
+from ..facilities.models import BILLING_BASES, KINDS, OUTPUT_UNITS, RATE_UNITS
 from ..organisation.services import MEMBER_ROLES
 
 MULTI_HINT = _l("Hold Ctrl (⌘ on a Mac) to choose several.")
@@ -83,7 +83,7 @@ class FacilityForm(FlaskForm):
     capacity = IntegerField(_l("Capacity (people)"), validators=[Optional(), NumberRange(min=0, max=100_000)])
     throughput_per_hour = DecimalField(_l("Throughput per hour"), places=2,
                                        validators=[Optional(), NumberRange(min=0)])
-    output_unit = StringField(_l("Output unit (pairs, pieces, sessions ...)"), validators=[Optional(), Length(max=32)])
+    output_unit = SelectField(_l("Output unit"), choices=options({"": "—", **OUTPUT_UNITS}))
     timezone = StringField(_l("Time zone"), validators=[Optional(), Length(max=64)])
     active = BooleanField(_l("Active (can be booked)"), default=True)
     requires_approval = BooleanField(_l("Bookings need a manager's approval"), default=True)

@@ -19,7 +19,7 @@ from ..errors import Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..organisation.models import Chain, Enterprise
 from ..timeutil import format_hhmm, is_valid_zone, parse_hhmm, utcnow
-from .models import BILLING_BASES, KINDS, RATE_UNITS, WEEKDAYS, BookableHours, Closure, Facility
+from .models import BILLING_BASES, KINDS, OUTPUT_UNITS, RATE_UNITS, WEEKDAYS, BookableHours, Closure, Facility
 
 
 def get_visible(roles: Roles, facility_id: int) -> Facility:
@@ -185,6 +185,8 @@ def save_facility(actor: User, roles: Roles, facility: Facility | None, data: di
         raise InvalidInput(_("Unknown facility kind."), code="invalid_kind", field="kind")
     if data.get("timezone") and not is_valid_zone(data["timezone"]):
         raise InvalidInput(_("Unknown time zone."), code="invalid_timezone", field="timezone")
+    if data.get("output_unit") and data["output_unit"] not in OUTPUT_UNITS:
+        raise InvalidInput(_("Unknown output unit."), code="invalid_unit", field="output_unit")
     _check_facility_data(data)
     if data["max_minutes"] < data["min_minutes"]:
         raise InvalidInput(_("The longest booking cannot be shorter than the shortest."),

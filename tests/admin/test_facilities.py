@@ -15,7 +15,7 @@ def facility_form(scene, **overrides):
     data = {
         "name": "立伟模具开发实验室", "name_en": "Liwei mould lab", "kind": "lab", "chain_id": scene.chain.id,
         "host_enterprise_id": scene.enterprise.id, "park": "汇富春天园区", "location": "3号楼2层",
-        "description": "模具开发与试模", "capacity": "12", "throughput_per_hour": "450.50", "output_unit": "件",
+        "description": "模具开发与试模", "capacity": "12", "throughput_per_hour": "450.50", "output_unit": "pieces",
         "timezone": "", "active": "y", "requires_approval": "y", "slot_minutes": "30", "min_minutes": "60",
         "max_minutes": "600", "min_notice_minutes": "120", "max_advance_days": "60", "buffer_minutes": "15",
         "currency": "cny", "rate_unit": "hour", "shared_rate": "180.25", "reference_rate": "520.10",
@@ -35,7 +35,7 @@ def test_administrator_creates_a_facility_with_every_field(client, auth, scene):
                                                                                scene.enterprise.id)
     assert (facility.park, facility.location, facility.description) == ("汇富春天园区", "3号楼2层", "模具开发与试模")
     assert facility.capacity == 12 and facility.throughput_per_hour == Decimal("450.50")
-    assert facility.output_unit == "件" and facility.timezone is None and facility.tzname == "Asia/Shanghai"
+    assert facility.output_unit == "pieces" and facility.timezone is None and facility.tzname == "Asia/Shanghai"
     assert facility.active and facility.requires_approval
     assert (facility.slot_minutes, facility.min_minutes, facility.max_minutes) == (30, 60, 600)
     assert (facility.min_notice_minutes, facility.max_advance_days, facility.buffer_minutes) == (120, 60, 15)
