@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectChoice, DateField, DecimalField, SelectField, StringField, TextAreaField, TimeField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, SelectChoice, DateField, DecimalField, SelectField, TextAreaField, TimeField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 
 class BookingRequestForm(FlaskForm):
@@ -14,15 +14,6 @@ class BookingRequestForm(FlaskForm):
                                   validators=[Optional(), NumberRange(min=0)])
     enterprise_id = SelectField(_l("On behalf of"), coerce=int, validate_choice=False, validators=[Optional()])
     override = BooleanField(_l("Override bookable hours and closures (recorded)"))
-
-
-class ReasonForm(FlaskForm):
-    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
-
-
-class RejectForm(FlaskForm):
-    reason = StringField(_l("Reason for rejecting"), validators=[DataRequired(_l("Please give a reason.")),
-                                                               Length(max=500)])
 
 
 class BookingFilterForm(FlaskForm):

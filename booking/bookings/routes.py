@@ -16,11 +16,12 @@ from ..accounts.permissions import roles_of
 from ..accounts.routes import safe_next
 from ..errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from ..extensions import db
+from ..facilities.models import Facility
 from ..facilities.services import get_visible
 from ..organisation.models import Enterprise
 from ..timeutil import parse_iso, utcnow
 from . import services
-from .forms import BookingFilterForm, BookingRequestForm, ReasonForm, RejectForm
+from .forms import BookingFilterForm, BookingRequestForm
 from .models import OPEN, PENDING, STATUSES, Booking
 
 bp = Blueprint("bookings", __name__)
@@ -152,8 +153,7 @@ def detail(booking_id: int):
     booking = services.get_booking(roles, booking_id)
     return render_template("bookings/detail.html", booking=booking,
                            can_cancel=services.can_cancel(roles, booking),
-                           can_decide=roles.manages(booking.facility_id) and booking.status == PENDING,
-                           cancel_form=ReasonForm(), reject_form=RejectForm())
+                           can_decide=roles.manages(booking.facility_id) and booking.status == PENDING)
 
 
 def _decide(booking_id: int, action, done: str):
@@ -212,5 +212,10 @@ def queue():
     roles = roles_of(current_user)
     if not (roles.is_manager or roles.is_admin):
         abort(403)
-    return render_template("bookings/queue.html", items=services.approval_queue(roles),
-                           reject_form=RejectForm())
+    facility_id = request.args.get("facility_id", type=int)
+    items = services.approval_queue(roles, facility_id)
+    query = select(Facility).order_by(Facility.name)
+    if not roles.is_admin:
+        query = query.where(Facility.id.in_(roles.managed_facility_ids))
+    return render_template("bookings/queue.html", items=items, facilities=db.session.scalars(query).all(),
+                           facility_id=facility_id)

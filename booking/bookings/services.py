@@ -263,13 +263,15 @@ def cancel(actor: User, roles: Roles, booking: Booking, reason: str = "", now: d
     db.session.flush()
 
 
-def approval_queue(roles: Roles) -> list[tuple[Booking, list[Booking]]]:
+def approval_queue(roles: Roles, facility_id: int | None = None) -> list[tuple[Booking, list[Booking]]]:
     """Pending requests of the facilities the viewer manages, oldest first, each with what it overlaps."""
     query = (select(Booking).where(Booking.status == PENDING, Booking.end_at > utcnow())
              .options(joinedload(Booking.facility), joinedload(Booking.enterprise), joinedload(Booking.requester))
              .order_by(Booking.created_at, Booking.id))
     if not roles.is_admin:
         query = query.where(Booking.facility_id.in_(roles.managed_facility_ids))
+    if facility_id is not None:
+        query = query.where(Booking.facility_id == facility_id)
     pending = db.session.scalars(query).unique().all()
     if not pending:
         return []

@@ -216,3 +216,17 @@ def test_ids_beyond_the_database_range_are_404_not_500(client, auth, scene):
     for path in ("/bookings/99999999999999999999", "/facilities/99999999999999999999",
                  "/chains/99999999999999999999/day"):
         assert client.get(path).status_code == 404, path
+
+
+def test_queue_filters_by_facility(client, auth, make, scene):
+    facility, member, _other, manager = scene
+    studio = make.facility(facility.chain, name="春苗直播间01")
+    studio.managers.append(manager)
+    day = next_weekday(4)
+    make.booking(facility, local(day, "10:00"), enterprise=member.membership.enterprise, purpose="产线试产")
+    make.booking(studio, local(day, "10:00"), enterprise=member.membership.enterprise, purpose="直播带货")
+    auth.login(manager)
+    text = client.get(f"/queue?facility_id={studio.id}").get_data(as_text=True)
+    assert "直播带货" in text and "产线试产" not in text
+    text = client.get("/queue").get_data(as_text=True)
+    assert "直播带货" in text and "产线试产" in text
