@@ -1,6 +1,7 @@
 """Import every model so that SQLAlchemy and Alembic see the whole schema."""
 from .accounts.models import ApiToken, AuditEntry, User  # noqa: F401
 from .bookings.models import Booking, BookingEvent, Series  # noqa: F401
+from .calendar.models import CalendarFeed  # noqa: F401
 from .facilities.models import BookableHours, Closure, Facility  # noqa: F401
 from .organisation.models import Chain, Enterprise, Membership  # noqa: F401
 from .usage.models import Charge, UsageRecord  # noqa: F401

@@ -48,6 +48,9 @@ class Series(db.Model):
     requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     rrule: Mapped[str] = mapped_column(String(500))
     tzid: Mapped[str] = mapped_column(String(64))
+    # The first occurrence (its local wall-clock time in ``tzid`` repeats) and every occurrence's length.
+    dtstart: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration_minutes: Mapped[int]
     purpose: Mapped[str] = mapped_column(String(500), default="")
     sequence: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
