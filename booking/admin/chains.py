@@ -7,7 +7,7 @@ from flask_login import login_required
 
 from ..errors import InvalidInput
 from ..extensions import db
-from ..organisation import services
+from ..organisation import people, services
 from .common import bp, choices, current_roles, form_status, paginate, show_error, viewer
 from .forms import ChainForm
 
@@ -40,7 +40,7 @@ def _chain_form(chain):
         form = ChainForm(obj=chain, enterprise_ids=[e.id for e in chain.enterprises],
                          committee_ids=[u.id for u in chain.committee])
     form.enterprise_ids.choices = choices(services.all_enterprises())
-    form.committee_ids.choices = choices(services.all_users(), lambda u: f"{u.name} <{u.email}>")
+    form.committee_ids.choices = choices(people.all_users(), lambda u: f"{u.name} <{u.email}>")
     if form.validate_on_submit():
         try:
             services.save_chain(actor, roles, chain, form.data)

@@ -10,6 +10,7 @@ from ..errors import InvalidInput
 from ..extensions import db
 from ..facilities import services
 from ..facilities.models import KINDS
+from ..organisation import people
 from ..organisation import services as organisation
 from .common import bp, choices, current_roles, form_status, none_choice, paginate, show_error, viewer
 from .forms import FacilityFilterForm, FacilityForm
@@ -50,7 +51,7 @@ def _facility_form(facility):
     form.chain_id.choices = choices(organisation.all_chains())
     form.host_enterprise_id.choices = (none_choice(_("The chain's committee"))
                                        + choices(organisation.all_enterprises()))
-    form.manager_ids.choices = choices(organisation.all_users(), lambda u: f"{u.name} <{u.email}>")
+    form.manager_ids.choices = choices(people.all_users(), lambda u: f"{u.name} <{u.email}>")
     if form.validate_on_submit():
         try:
             saved = services.save_facility(actor, roles, facility, form.facility_data())

@@ -8,7 +8,7 @@ from wtforms import (BooleanField, DateField, DecimalField, IntegerField, Passwo
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..facilities.models import BILLING_BASES, KINDS, OUTPUT_UNITS, RATE_UNITS
-from ..organisation.services import MEMBER_ROLES
+from ..organisation.people import MEMBER_ROLES
 
 MULTI_HINT = _l("Hold Ctrl (⌘ on a Mac) to choose several.")
 REQUIRED = _l("This field is required.")

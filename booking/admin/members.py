@@ -11,7 +11,7 @@ from flask_login import login_required
 
 from ..errors import InvalidInput
 from ..extensions import db
-from ..organisation import services
+from ..organisation import people
 from .common import bp, current_roles, form_status, paginate, show_error, viewer
 from .forms import MemberForm, MemberRoleForm
 
@@ -20,21 +20,21 @@ from .forms import MemberForm, MemberRoleForm
 @login_required
 def members(enterprise_id: int):
     roles = current_roles()
-    enterprise = services.get_member_enterprise(roles, enterprise_id)
-    page = paginate(services.members_query(roles, enterprise))
+    enterprise = people.get_member_enterprise(roles, enterprise_id)
+    page = paginate(people.members_query(roles, enterprise))
     return render_template("admin/members.html", enterprise=enterprise, page=page,
-                           member_roles=services.MEMBER_ROLES)
+                           member_roles=people.MEMBER_ROLES)
 
 
 @bp.route("/enterprises/<int:enterprise_id>/members/new", methods=["GET", "POST"])
 @login_required
 def member_new(enterprise_id: int):
     actor, roles = viewer()
-    enterprise = services.get_member_enterprise(roles, enterprise_id)
+    enterprise = people.get_member_enterprise(roles, enterprise_id)
     form = MemberForm()
     if form.validate_on_submit():
         try:
-            services.add_member(actor, roles, enterprise, form.data)
+            people.add_member(actor, roles, enterprise, form.data)
         except InvalidInput as error:
             show_error(form, error)
         else:
@@ -48,11 +48,11 @@ def member_new(enterprise_id: int):
 @login_required
 def member_role(enterprise_id: int, user_id: int):
     actor, roles = viewer()
-    enterprise = services.get_member_enterprise(roles, enterprise_id)
-    user = services.get_member(roles, enterprise, user_id)
+    enterprise = people.get_member_enterprise(roles, enterprise_id)
+    user = people.get_member(roles, enterprise, user_id)
     form = MemberRoleForm()
     if form.validate_on_submit():
-        return _act(lambda: services.set_member_role(actor, roles, enterprise, user, form.role.data),
+        return _act(lambda: people.set_member_role(actor, roles, enterprise, user, form.role.data),
                     enterprise_id, _("The role has been changed."))
     flash(_("Unknown role."), "error")
     return redirect(url_for("admin.members", enterprise_id=enterprise_id))
@@ -72,9 +72,9 @@ def member_reactivate(enterprise_id: int, user_id: int):
 
 def _set_active(enterprise_id: int, user_id: int, active: bool):
     actor, roles = viewer()
-    enterprise = services.get_member_enterprise(roles, enterprise_id)
-    user = services.get_member(roles, enterprise, user_id)
-    return _act(lambda: services.set_user_active(actor, roles, user, active), enterprise_id,
+    enterprise = people.get_member_enterprise(roles, enterprise_id)
+    user = people.get_member(roles, enterprise, user_id)
+    return _act(lambda: people.set_user_active(actor, roles, user, active), enterprise_id,
                 _("The account has been reactivated.") if active else _("The account has been deactivated."))
 
 

@@ -12,7 +12,7 @@ from ..errors import InvalidInput
 from ..extensions import db
 from ..facilities import services as facility_services
 from ..facilities.models import Facility
-from ..organisation import services
+from ..organisation import people, services
 from .common import bp, choices, current_roles, form_status, none_choice, paginate, show_error, viewer
 from .forms import PasswordResetForm, SearchForm, UserEditForm, UserForm
 
@@ -21,7 +21,7 @@ from .forms import PasswordResetForm, SearchForm, UserEditForm, UserForm
 @login_required
 def users():
     search = SearchForm(request.args)
-    query = services.users_query(current_roles(), search.q.data or "").options(
+    query = people.users_query(current_roles(), search.q.data or "").options(
         selectinload(User.managed_facilities))
     return render_template("admin/users.html", page=paginate(query), search=search)
 
@@ -34,7 +34,7 @@ def user_new():
     form = _with_choices(UserForm())
     if form.validate_on_submit():
         try:
-            user = services.create_user(actor, roles, form.data)
+            user = people.create_user(actor, roles, form.data)
             _set_managed(actor, roles, user, form)
         except InvalidInput as error:
             show_error(form, error)
@@ -49,11 +49,11 @@ def user_new():
 @login_required
 def user_edit(user_id: int):
     actor, roles = viewer()
-    user = services.get_user(roles, user_id)
+    user = people.get_user(roles, user_id)
     form = _edit_form(user)
     if form.validate_on_submit():
         try:
-            services.update_user(actor, roles, user, form.data)
+            people.update_user(actor, roles, user, form.data)
             _set_managed(actor, roles, user, form)
         except InvalidInput as error:
             show_error(form, error)
@@ -68,11 +68,11 @@ def user_edit(user_id: int):
 @login_required
 def user_password(user_id: int):
     actor, roles = viewer()
-    user = services.get_user(roles, user_id)
+    user = people.get_user(roles, user_id)
     form = PasswordResetForm()
     if form.validate_on_submit():
         try:
-            services.reset_password(actor, roles, user, form.password.data)
+            people.reset_password(actor, roles, user, form.password.data)
         except InvalidInput as error:
             show_error(form, error)
         else:
@@ -96,9 +96,9 @@ def user_reactivate(user_id: int):
 
 def _set_active(user_id: int, active: bool):
     actor, roles = viewer()
-    user = services.get_user(roles, user_id)
+    user = people.get_user(roles, user_id)
     try:
-        services.set_user_active(actor, roles, user, active)
+        people.set_user_active(actor, roles, user, active)
     except InvalidInput as error:
         db.session.rollback()
         flash(error.message, "error")

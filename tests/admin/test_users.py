@@ -147,8 +147,8 @@ def test_user_list_searches_by_name_and_email(client, auth, scene):
 
 def test_duplicate_that_slips_past_the_check_is_still_a_form_error(client, auth, scene, monkeypatch):
     """Two requests racing for one e-mail: the unique index catches the loser, who sees a form error."""
-    from booking.organisation import services
-    monkeypatch.setattr(services, "_taken", lambda *args: False)
+    from booking.organisation import people
+    monkeypatch.setattr(people, "_taken", lambda *args: False)
     auth.login(scene.admin)
     response = client.post("/admin/users/new", data=user_form(scene, email=scene.member.email))
     assert response.status_code == 422

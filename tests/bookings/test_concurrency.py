@@ -9,7 +9,6 @@ import multiprocessing
 import time
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from booking.bookings.models import BLOCKING, Booking

@@ -1,5 +1,4 @@
 """The booking pages: request form, our bookings, a booking, the approval queue."""
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select

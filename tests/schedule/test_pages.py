@@ -1,5 +1,4 @@
 """Finding a slot: facility list filters, the week view, the chain's day view, tenant privacy."""
-from datetime import timedelta
 
 import pytest
 
