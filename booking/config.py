@@ -22,6 +22,10 @@ def defaults(instance_path: str) -> dict:
         # Seconds a SQLite writer waits for the write lock before giving up.
         "SQLITE_BUSY_TIMEOUT": 30,
         "PAGE_SIZE": 50,
+        # Uploads (an .ics of maintenance windows) and request bodies; larger ones answer 413.
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        # The domain part of iCalendar UIDs (booking-<id>@...): keep it stable once calendars hold them.
+        "CALENDAR_UID_DOMAIN": "lianxiang.local",
     }
 
 

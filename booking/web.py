@@ -86,9 +86,10 @@ def register_blueprints(app: Flask) -> None:
     from .admin.routes import bp as admin
     from .api import bp as api
     from .bookings.routes import bp as bookings
+    from .calendar.routes import bp as calendar
     from .schedule.routes import bp as schedule
 
-    for blueprint in (accounts, schedule, bookings, admin):
+    for blueprint in (accounts, schedule, bookings, calendar, admin):
         app.register_blueprint(blueprint)
     csrf.exempt(api)  # bearer tokens, no cookies: nothing for CSRF to protect
     app.register_blueprint(api)
@@ -125,7 +126,8 @@ def register_errorhandlers(app: Flask) -> None:
             403: _("You are not allowed to do this."),
             404: _("There is nothing here."),
             405: _("This method is not allowed here."),
-            413: _("The upload is too large."),
+            413: _("The upload is too large: send at most %(size)d MB.",
+                   size=max(1, (app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024))),
             429: _("Too many requests; please wait a moment."),
         }
         code = (error.name or "error").lower().replace(" ", "_")

@@ -5,6 +5,8 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from ..calendar.forms import ClosureImportForm
+from ..calendar.imports import MAX_BYTES, import_closures
 from ..errors import InvalidInput
 from ..extensions import db
 from ..facilities import services
@@ -18,7 +20,7 @@ from .forms import ClosureForm, HoursForm
 @login_required
 def facility_hours(facility_id: int):
     facility = services.get_managed(current_roles(), facility_id)
-    return _page(facility, HoursForm(data=services.hours_as_text(facility)), ClosureForm())
+    return _page(facility, HoursForm(data=services.hours_as_text(facility)), ClosureForm(), ClosureImportForm())
 
 
 @bp.post("/facilities/<int:facility_id>/hours")
@@ -37,7 +39,7 @@ def facility_hours_save(facility_id: int):
             db.session.commit()
             flash(_("The bookable hours have been saved."), "success")
             return redirect(url_for("admin.facility_hours", facility_id=facility_id))
-    return _page(facility, form, ClosureForm(formdata=None))
+    return _page(facility, form, ClosureForm(formdata=None), ClosureImportForm(formdata=None))
 
 
 @bp.post("/facilities/<int:facility_id>/closures")
@@ -58,7 +60,30 @@ def closure_add(facility_id: int):
             db.session.commit()
             flash(_("The closure has been added."), "success")
             return redirect(url_for("admin.facility_hours", facility_id=facility_id))
-    return _page(facility, HoursForm(formdata=None, data=services.hours_as_text(facility)), form)
+    return _page(facility, HoursForm(formdata=None, data=services.hours_as_text(facility)), form,
+                 ClosureImportForm(formdata=None))
+
+
+@bp.post("/facilities/<int:facility_id>/closures/import")
+@login_required
+def closure_import(facility_id: int):
+    actor, roles = viewer()
+    facility = services.get_managed(roles, facility_id)
+    form = ClosureImportForm()
+    if form.validate_on_submit():
+        data = form.file.data.read(MAX_BYTES + 1)  # one byte more tells "too large" from "just fits"
+        try:
+            result = import_closures(actor, roles, facility, data)
+        except InvalidInput as error:
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Maintenance windows imported: %(imported)d; skipped: %(skipped)d (events already over, "
+                    "already listed, recurring, cancelled or incomplete).",
+                    imported=result.imported, skipped=result.skipped), "success")
+            return redirect(url_for("admin.facility_hours", facility_id=facility_id))
+    return _page(facility, HoursForm(formdata=None, data=services.hours_as_text(facility)),
+                 ClosureForm(formdata=None), form)
 
 
 @bp.post("/facilities/<int:facility_id>/closures/<int:closure_id>/remove")
@@ -73,7 +98,8 @@ def closure_remove(facility_id: int, closure_id: int):
     return redirect(url_for("admin.facility_hours", facility_id=facility_id))
 
 
-def _page(facility, hours_form, closure_form):
+def _page(facility, hours_form, closure_form, import_form):
     return render_template("admin/facility_hours.html", facility=facility, hours_form=hours_form,
-                           closure_form=closure_form, closures=services.upcoming_closures(facility),
-                           weekdays=WEEKDAYS), form_status(hours_form, closure_form)
+                           closure_form=closure_form, import_form=import_form,
+                           closures=services.upcoming_closures(facility),
+                           weekdays=WEEKDAYS), form_status(hours_form, closure_form, import_form)

@@ -10,17 +10,29 @@ from flask import g, request, url_for
 
 from ..bookings import services
 from ..bookings.models import STATUSES, Booking
+from ..bookings.series import request_series
 from ..errors import InvalidInput
 from ..extensions import db
 from . import bp
-from .parsing import (arg_choices, arg_datetime, arg_int, check_interval, json_object, read_bool,
-                      read_datetime, read_decimal, read_int, read_str)
+from .parsing import (
+    arg_choices,
+    arg_datetime,
+    arg_int,
+    check_interval,
+    json_object,
+    read_bool,
+    read_datetime,
+    read_decimal,
+    read_int,
+    read_str,
+)
 from .resources import visible_resource
-from .serializers import booking_json
+from .serializers import booking_json, occurrence_json, series_json, skipped_json
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
-REQUEST_FIELDS = ("resource_id", "start", "end", "purpose", "enterprise_id", "override", "planned_output")
+REQUEST_FIELDS = ("resource_id", "start", "end", "purpose", "enterprise_id", "override", "planned_output", "rrule",
+                  "skip_conflicts")
 
 
 def _load(booking_id: int) -> Booking:
@@ -40,13 +52,27 @@ def create_booking():
     enterprise_id = read_int(data, "enterprise_id")
     override = read_bool(data, "override")
     planned_output = read_decimal(data, "planned_output")
+    rrule = read_str(data, "rrule")
+    skip_conflicts = read_bool(data, "skip_conflicts")
     facility = visible_resource(resource_id, error=InvalidInput)
+    if rrule:
+        return _create_series(facility, start, end, rrule, purpose=purpose, skip_conflicts=skip_conflicts,
+                              enterprise_id=enterprise_id, override=override, planned_output=planned_output)
     booking = services.request_booking(g.api_user, g.api_roles, facility, start, end, purpose=purpose,
                                        enterprise_id=enterprise_id, override=override,
                                        planned_output=planned_output)
     body = _detail(booking)
     db.session.commit()
     return body, 201, {"Location": url_for(".get_booking", booking_id=booking.id)}
+
+
+def _create_series(facility, start, end, rrule, **options):
+    """A recurring request: one booking per date; 409 lists the dates that cannot be booked."""
+    series, bookings, skipped = request_series(g.api_user, g.api_roles, facility, start, end, rrule, **options)
+    body = {"series": series_json(series), "occurrences": [occurrence_json(b) for b in bookings],
+            "skipped": [skipped_json(*item) for item in skipped]}
+    db.session.commit()
+    return body, 201, {"Location": url_for(".get_series", series_id=series.id)}
 
 
 @bp.get("/bookings")

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ..bookings.models import Booking, BookingEvent
+from ..bookings.models import Booking, BookingEvent, Series
 from ..facilities.models import BookableHours, Closure, Facility
 from ..facilities.rules import hours_as_dict
 from ..timeutil import iso
@@ -96,3 +96,26 @@ def booking_json(booking: Booking, *, history: bool = False) -> dict[str, Any]:
     if history:
         body["history"] = [event_json(e) for e in booking.events]
     return body
+
+
+def series_json(series: Series) -> dict[str, Any]:
+    """A recurring request: its rule, evaluated in ``timezone`` from ``dtstart`` (the first occurrence)."""
+    return {
+        "id": series.id,
+        "resource_id": series.facility_id,
+        "enterprise_id": series.enterprise_id,
+        "rrule": series.rrule,
+        "timezone": series.tzid,
+        "dtstart": iso(series.dtstart),
+        "duration_minutes": series.duration_minutes,
+        "purpose": series.purpose,
+        "sequence": series.sequence,
+    }
+
+
+def occurrence_json(booking: Booking) -> dict[str, Any]:
+    return {"id": booking.id, "start": iso(booking.start_at), "end": iso(booking.end_at), "status": booking.status}
+
+
+def skipped_json(start: datetime, end: datetime, code: str, message: str) -> dict[str, Any]:
+    return {"start": iso(start), "end": iso(end), "code": code, "message": message}

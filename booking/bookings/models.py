@@ -56,6 +56,10 @@ class Series(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    facility: Mapped[Facility] = relationship()
+    enterprise: Mapped[Enterprise] = relationship()
+    requester: Mapped[User] = relationship()
+
 
 class Booking(db.Model):
     __tablename__ = "bookings"

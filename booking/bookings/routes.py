@@ -20,7 +20,7 @@ from ..facilities.models import Facility
 from ..facilities.services import get_visible
 from ..organisation.models import Enterprise
 from ..timeutil import parse_iso, utcnow
-from . import services
+from . import recurrence, series, services
 from .forms import BookingFilterForm, BookingRequestForm
 from .models import OPEN, PENDING, STATUSES, Booking
 
@@ -96,25 +96,63 @@ def new():
         del form.enterprise_id, form.override
     if request.method == "GET":
         _prefill(form, facility, request.args.get("start"))
+    preview = None
     if form.validate_on_submit():
         start, end = _interval(form, facility)
+        options = {"enterprise_id": (form.enterprise_id.data or None) if manager else None,
+                   "override": bool(manager and form.override.data)}
         try:
-            booking = services.request_booking(
-                current_user, roles, facility, start, end, purpose=form.purpose.data,
-                planned_output=form.planned_output.data,
-                enterprise_id=(form.enterprise_id.data or None) if manager else None,
-                override=bool(manager and form.override.data))
-        except (InvalidInput, Conflict, Forbidden) as error:
-            _attach(form, error)
-        else:
-            db.session.commit()
-            if booking.status == PENDING:
-                flash(_("Your request has been sent to the facility's managers."), "success")
+            rrule = _rrule(form, start.date()) if form.repeat.data else None
+            if request.form.get("preview"):
+                preview = series.plan_series(current_user, roles, facility, start, end, rrule or "FREQ=DAILY;COUNT=1",
+                                             **options)
+            elif rrule:
+                return _request_series(roles, facility, form, start, end, rrule, options)
             else:
-                flash(_("Booked. The slot is yours."), "success")
-            return redirect(url_for("bookings.detail", booking_id=booking.id))
+                booking = services.request_booking(current_user, roles, facility, start, end,
+                                                   purpose=form.purpose.data, planned_output=form.planned_output.data,
+                                                   **options)
+                db.session.commit()
+                if booking.status == PENDING:
+                    flash(_("Your request has been sent to the facility's managers."), "success")
+                else:
+                    flash(_("Booked. The slot is yours."), "success")
+                return redirect(url_for("bookings.detail", booking_id=booking.id))
+        except (InvalidInput, Conflict, Forbidden) as error:
+            db.session.rollback()
+            _attach(form, error)
+            if error.code in ("series_conflicts", "no_dates_left"):
+                preview = series.plan_series(current_user, roles, facility, start, end, rrule, **options)
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("bookings/new.html", form=form, facility=facility), status
+    return render_template("bookings/new.html", form=form, facility=facility, preview=preview,
+                           max_occurrences=recurrence.MAX_OCCURRENCES), status
+
+
+def _rrule(form: BookingRequestForm, start_day) -> str:
+    by_date = form.ends.data == "until"
+    return recurrence.build_rrule(
+        form.repeat.data, start_day, interval=form.interval.data or 1, weekdays=form.weekdays.data or (),
+        month_day=form.month_day.data, nth=form.nth.data, nth_weekday=form.nth_weekday.data,
+        until=form.until.data if by_date else None, count=None if by_date else form.count.data)
+
+
+def _request_series(roles, facility, form, start, end, rrule, options):
+    _series, bookings, skipped = series.request_series(
+        current_user, roles, facility, start, end, rrule, purpose=form.purpose.data,
+        planned_output=form.planned_output.data, skip_conflicts=form.skip_conflicts.data, **options)
+    db.session.commit()
+    if bookings[0].status == PENDING:
+        flash(ngettext("Your request for %(num)d date has been sent to the facility's managers.",
+                       "Your requests for %(num)d dates have been sent to the facility's managers.", len(bookings)),
+              "success")
+    else:
+        flash(ngettext("Booked %(num)d date.", "Booked %(num)d dates.", len(bookings)), "success")
+    if skipped:
+        tz = facility.tz
+        flash(_("Skipped because they cannot be booked: %(dates)s",
+                dates="; ".join(f"{s.astimezone(tz):%Y-%m-%d} ({message})" for s, _e, _code, message in skipped)),
+              "warning")
+    return redirect(url_for("bookings.detail", booking_id=bookings[0].id))
 
 
 def _prefill(form: BookingRequestForm, facility, start_text: str | None) -> None:
@@ -128,6 +166,11 @@ def _prefill(form: BookingRequestForm, facility, start_text: str | None) -> None
     end = local + timedelta(minutes=max(facility.min_minutes, facility.slot_minutes))
     form.start_date.data, form.start_time.data = local.date(), local.time()
     form.end_date.data, form.end_time.data = end.date(), end.time()
+    # The repeat choices default to the start's weekday, day of the month and week of the month.
+    form.weekdays.data = [local.weekday()]
+    form.month_day.data = local.day
+    form.nth.data = -1 if local.day > 28 else (local.day - 1) // 7 + 1
+    form.nth_weekday.data = local.weekday()
 
 
 def _interval(form: BookingRequestForm, facility) -> tuple[datetime, datetime]:
@@ -139,7 +182,7 @@ def _interval(form: BookingRequestForm, facility) -> tuple[datetime, datetime]:
 
 def _attach(form, error: DomainError) -> None:
     field = {"start": "start_time", "end": "end_time", "purpose": "purpose",
-             "enterprise_id": "enterprise_id"}.get(error.field or "")
+             "enterprise_id": "enterprise_id", "rrule": "repeat"}.get(error.field or "")
     if field and hasattr(form, field):
         getattr(form, field).errors.append(error.message)
     else:
@@ -153,7 +196,8 @@ def detail(booking_id: int):
     booking = services.get_booking(roles, booking_id)
     return render_template("bookings/detail.html", booking=booking,
                            can_cancel=services.can_cancel(roles, booking),
-                           can_decide=roles.manages(booking.facility_id) and booking.status == PENDING)
+                           can_decide=roles.manages(booking.facility_id) and booking.status == PENDING,
+                           series=series_view(roles, booking))
 
 
 def _decide(booking_id: int, action, done: str):
@@ -219,3 +263,7 @@ def queue():
         query = query.where(Facility.id.in_(roles.managed_facility_ids))
     return render_template("bookings/queue.html", items=items, facilities=db.session.scalars(query).all(),
                            facility_id=facility_id)
+
+
+# The series pages register themselves on ``bp``.
+from .series_routes import series_view

@@ -143,32 +143,65 @@ def clean_text(value: str | None, field: str, required: bool = False) -> str:
 def request_booking(actor: User, roles: Roles, facility: Facility, start: datetime, end: datetime, *,
                     purpose: str = "", enterprise_id: int | None = None, override: bool = False,
                     planned_output: Decimal | None = None, now: datetime | None = None) -> Booking:
+    enterprise, purpose = prepare_request(actor, roles, facility, enterprise_id, override, purpose)
+    now = now or utcnow()
+    closures = closures_between(facility.id, start, end)
+    _lock(facility.id)
+    blocking = overlapping(facility.id, start, end + timedelta(minutes=facility.buffer_minutes), BLOCKING)
+    overridden, block_end = check_occurrence(facility, start, end, now, override=override, closures=closures,
+                                             blocking=blocking)
+    booking = new_booking(actor, facility, enterprise, start, end, block_end, purpose=purpose,
+                          planned_output=planned_output, overridden=overridden)
+    losers = _approve(booking, actor, now, automatic=True) if not facility.requires_approval else []
+    _guarded_flush(booking)
+    _explain_losses(booking, losers)
+    return booking
+
+
+def prepare_request(actor: User, roles: Roles, facility: Facility, enterprise_id: int | None, override: bool,
+                    purpose: str) -> tuple[Enterprise, str]:
+    """What a request needs before its times are looked at: an open facility, the enterprise, the rights."""
     if not facility.active:
         raise InvalidInput(_("This facility is not open for booking."), code="inactive_facility")
     enterprise = _enterprise_for(actor, roles, facility, enterprise_id)
     if override and not roles.manages(facility.id):
         raise Forbidden(_("Only the facility's managers may override its hours and closures."))
-    purpose = clean_text(purpose, "purpose")
-    now = now or utcnow()
-    closures = db.session.scalars(select(Closure).where(
-        Closure.facility_id == facility.id, Closure.start_at < end, Closure.end_at > start)).all()
+    return enterprise, clean_text(purpose, "purpose")
+
+
+def closures_between(facility_id: int, start: datetime, end: datetime) -> list[Closure]:
+    return db.session.scalars(select(Closure).where(
+        Closure.facility_id == facility_id, Closure.start_at < end, Closure.end_at > start)).all()
+
+
+def check_occurrence(facility: Facility, start: datetime, end: datetime, now: datetime, *, override: bool,
+                     closures, blocking) -> tuple[bool, datetime]:
+    """Every rule of one requested slot: hours, closures, limits, blocking bookings and the buffer.
+
+    ``closures`` and ``blocking`` may cover more than the slot (a series loads them once);
+    returns whether an override was needed and where the slot's changeover ends.
+    """
+    closures = [c for c in closures if c.start_at < end and c.end_at > start]
     overridden = check_request(facility, facility.hours, closures, start, end, now, override=override)
-
     block_end = end + timedelta(minutes=facility.buffer_minutes)
-    _lock(facility.id)
-    taken = overlapping(facility.id, start, block_end, BLOCKING)
+    taken = [b for b in blocking if b.start_at < block_end and b.block_end > start]
     if taken:
-        raise conflict_error(taken[0], facility)
+        raise conflict_error(min(taken, key=lambda b: b.start_at), facility)
+    return overridden, block_end
 
-    booking = Booking(facility=facility, enterprise=enterprise, requester_id=actor.id, start_at=start,
+
+def new_booking(actor: User, facility: Facility, enterprise: Enterprise, start: datetime, end: datetime,
+                block_end: datetime, *, purpose: str, planned_output: Decimal | None, overridden: bool,
+                series=None) -> Booking:
+    """A pending request, with its first audit event; the caller approves it where no approval is needed."""
+    # The ids are set now, not at the flush: approving at once looks for rival requests by facility_id.
+    booking = Booking(facility=facility, facility_id=facility.id, enterprise=enterprise,
+                      enterprise_id=enterprise.id, requester_id=actor.id, start_at=start,
                       end_at=end, block_end=block_end, purpose=purpose, planned_output=planned_output,
-                      output_unit=facility.output_unit, rules_overridden=overridden)
+                      output_unit=facility.output_unit, rules_overridden=overridden, series=series)
     db.session.add(booking)
     details = {"override": True} if overridden else {}
     _transition(booking, actor, PENDING, **details)
-    losers = _approve(booking, actor, now, automatic=True) if not facility.requires_approval else []
-    _guarded_flush(booking)
-    _explain_losses(booking, losers)
     return booking
 
 
@@ -182,6 +215,8 @@ def _approve(booking: Booking, actor: User, now: datetime,
                 _("Approved automatically: this facility needs no approval.") if automatic else "")
     losers = []
     for loser in overlapping(booking.facility_id, booking.start_at, booking.block_end, (PENDING,), booking.id):
+        if loser.status != PENDING:  # already lost to another occurrence of the same series
+            continue
         loser.decided_at = now
         loser.decided_by_id = booking.decided_by_id
         losers.append((loser, _transition(loser, decider, REJECTED)))
@@ -241,12 +276,25 @@ def can_cancel(roles: Roles, booking: Booking, now: datetime | None = None) -> b
 def cancel(actor: User, roles: Roles, booking: Booking, reason: str = "", now: datetime | None = None) -> None:
     """The requester's enterprise cancels before the start; a manager any time before the end, with a reason."""
     now = now or utcnow()
+    own, manager = cancel_rights(roles, booking)
+    reason = clean_text(reason, "reason", required=manager and not own)
+    _lock(booking.facility_id, booking)
+    cancel_checked(actor, booking, reason, now, own=own, manager=manager)
+    db.session.flush()
+
+
+def cancel_rights(roles: Roles, booking) -> tuple[bool, bool]:
+    """(own enterprise, manager) for a booking or a series; neither is Forbidden."""
     own = booking.enterprise_id == roles.enterprise_id
     manager = roles.manages(booking.facility_id)
     if not (own or manager):
         raise Forbidden(_("Only the booking's enterprise or the facility's managers may cancel it."))
-    reason = clean_text(reason, "reason", required=manager and not own)
-    _lock(booking.facility_id, booking)
+    return own, manager
+
+
+def cancel_checked(actor: User, booking: Booking, reason: str, now: datetime, *, own: bool,
+                   manager: bool) -> None:
+    """Cancel after the rights were checked and the facility locked; the state and the time decide."""
     if booking.status not in (PENDING, APPROVED):
         raise InvalidTransition(_("This booking can no longer be cancelled (it is %(status)s).",
                                   status=booking.status_label))
@@ -260,7 +308,6 @@ def cancel(actor: User, roles: Roles, booking: Booking, reason: str = "", now: d
     booking.cancelled_by_id = actor.id
     booking.cancel_reason = reason
     _transition(booking, actor, CANCELLED, reason, late=late, by_manager=manager and not own)
-    db.session.flush()
 
 
 def approval_queue(roles: Roles, facility_id: int | None = None) -> list[tuple[Booking, list[Booking]]]:

@@ -46,6 +46,16 @@ def test_facility_without_approval_approves_at_once(make, scene):
     assert [e.to_status for e in booking.events] == ["pending", "approved"]
 
 
+def test_booking_confirmed_at_once_rejects_the_pending_requests_it_overlaps(make, scene):
+    chain, _facility, member, other, _manager = scene
+    open_room = make.facility(chain, requires_approval=False)
+    day = next_weekday(1)
+    rival = make.booking(open_room, local(day, "10:00"), requester=other)
+    booking = request(member, open_room, local(day, "09:00"), local(day, "11:00"))
+    assert booking.status == "approved"
+    assert rival.status == "rejected" and f"#{booking.id}" in rival.rejection_reason
+
+
 @pytest.mark.parametrize("start,end,code", [
     ("12:00", "10:00", "invalid_interval"),
     ("10:15", "11:00", "not_aligned"),
