@@ -279,3 +279,41 @@ def test_nav_and_booking_page_link_to_the_calendar(client, auth, make, scene):
     text = client.get(f"/bookings/{booking.id}").get_data(as_text=True)
     assert f'href="/bookings/{booking.id}.ics"' in text and "Download .ics" in text
     assert 'href="/calendar"' in text
+
+
+def test_enterprise_feed_matches_the_database_for_a_series_across_dst_with_a_cancelled_date(client, scene):
+    """What a subscribed calendar client shows is exactly what the app stores: every occurrence of a
+    weekly series in Berlin across a daylight-saving change, 09:00 local each time, the cancelled
+    tail marked CANCELLED — read back by another parser than the one that wrote the feed."""
+    from zoneinfo import ZoneInfo
+
+    from booking.bookings import series as series_services
+    from booking.bookings.models import Booking
+
+    from .conftest import next_dst_change
+
+    berlin = ZoneInfo("Europe/Berlin")
+    scene.berlin.max_advance_days = 400
+    change = next_dst_change(berlin)
+    first = change - timedelta(days=14)
+    start = local(first, "09:00", berlin)
+    series, created, skipped = series_services.request_series(
+        scene.member, roles_of(scene.member), scene.berlin, start, start + timedelta(hours=2),
+        "FREQ=WEEKLY;COUNT=5", purpose="跨夏令时的周例会")
+    assert len(created) == 5 and skipped == []
+    series_services.cancel_series(scene.member, roles_of(scene.member), series, from_start=created[3].start_at)
+    db.session.commit()
+
+    read_back = events(read(client, make_feed(scene.colleague, "enterprise")).data)
+    stored = db.session.scalars(select(Booking).where(Booking.series_id == series.id)).all()
+    assert {uid(b) for b in stored} <= set(read_back)
+    for booking in stored:
+        event = read_back[uid(booking)]
+        assert instants(event) == (booking.start_at, booking.end_at)
+        assert event.dtstart.value.astimezone(berlin).hour == 9  # 09:00 stays 09:00 local
+        expected = "CANCELLED" if booking.status == "cancelled" else "TENTATIVE"
+        assert event.status.value == expected
+        assert int(event.sequence.value) == booking.sequence
+    assert sorted(b.status for b in stored) == ["cancelled"] * 2 + ["pending"] * 3
+    offsets = {b.start_at.astimezone(berlin).utcoffset() for b in stored}
+    assert len(offsets) == 2  # the series really crosses the change
