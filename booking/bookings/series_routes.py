@@ -4,7 +4,7 @@ One occurrence is cancelled, approved or rejected with the single-booking routes
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 
 from ..accounts.permissions import Roles, roles_of
 from ..accounts.routes import safe_next
-from ..errors import DomainError, Forbidden, NotFound
+from ..errors import DomainError, Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..timeutil import utcnow
 from . import recurrence, series
@@ -42,6 +42,8 @@ def series_view(roles: Roles, booking: Booking) -> dict | None:
                                                           if b.start_at >= booking.start_at),
         "can_cancel_all": (own or manager) and any(cancellable(b) for b in bookings),
         "can_decide": manager and any(b.status == PENDING and b.end_at > now for b in bookings),
+        "can_reschedule": (own or manager) and any(b.status in (PENDING, APPROVED) and b.start_at > now
+                                                   for b in bookings),
         "reason_required": manager and not own,
     }
 
@@ -107,4 +109,23 @@ def reject_series(series_id: int):
     def action(roles, row):
         rejected = series.reject_series(current_user, roles, row, reason)
         return ngettext("%(num)d date rejected.", "%(num)d dates rejected.", len(rejected))
+    return _act(series_id, action)
+
+
+@bp.post("/series/<int:series_id>/reschedule")
+@login_required
+def reschedule_series(series_id: int):
+    start_text = request.form.get("start_time", "")
+    minutes = request.form.get("duration_minutes", type=int)
+
+    def action(roles, row):
+        try:
+            start = time.fromisoformat(start_text)
+        except ValueError:
+            raise InvalidInput(_("Please choose a start time."), code="invalid_time", field="start_time") from None
+        if minutes is None:
+            raise InvalidInput(_("Please give the length in minutes."), code="invalid_duration",
+                               field="duration_minutes")
+        moved = series.change_series_time(current_user, roles, row, start, minutes)
+        return ngettext("%(num)d date has been moved.", "%(num)d dates have been moved.", len(moved))
     return _act(series_id, action)

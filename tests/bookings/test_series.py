@@ -420,3 +420,38 @@ def test_series_pages_hide_other_enterprises_series(client, auth, scene, weekly)
     auth.login(other)
     assert client.post(f"/series/{series.id}/cancel", data={}).status_code == 404
     assert client.get(f"/bookings/{bookings[0].id}").status_code == 404
+
+
+def test_booking_page_moves_the_coming_dates_of_a_series(client, auth, scene):
+    facility, member, _other, _manager = scene
+    days = weeks(3, weekday=1)
+    _series, created, _skipped = ask(member, facility, local(days[0], "10:00"), local(days[0], "12:00"),
+                                     "FREQ=WEEKLY;COUNT=3")
+    auth.login(member)
+    page = client.get(f"/bookings/{created[0].id}").get_data(as_text=True)
+    assert "/reschedule" in page
+    response = client.post(f"/series/{_series.id}/reschedule",
+                           data={"start_time": "14:00", "duration_minutes": "90",
+                                 "next": f"/bookings/{created[0].id}"})
+    assert response.status_code == 302
+    moved = sorted(db.session.scalars(select(Booking).where(Booking.series_id == _series.id)),
+                   key=lambda b: b.start_at)
+    assert [(b.start_at, b.end_at) for b in moved] == [
+        (local(d, "14:00"), local(d, "15:30")) for d in days]
+
+
+def test_moving_a_series_onto_a_taken_slot_changes_nothing_and_says_why(client, auth, make, scene):
+    facility, member, other, _manager = scene
+    days = weeks(2, weekday=2)
+    _series, created, _skipped = ask(member, facility, local(days[0], "10:00"), local(days[0], "11:00"),
+                                     "FREQ=WEEKLY;COUNT=2")
+    make.booking(facility, local(days[1], "14:00"), local(days[1], "15:00"), status="approved",
+                 enterprise=other.membership.enterprise)
+    auth.login(member)
+    response = client.post(f"/series/{_series.id}/reschedule", data={"start_time": "14:00",
+                                                                     "duration_minutes": "60"},
+                           follow_redirects=True)
+    assert days[1].isoformat() in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert [b.start_at for b in sorted(created, key=lambda b: b.start_at)] == [
+        local(d, "10:00") for d in days]
