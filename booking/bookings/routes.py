@@ -209,8 +209,13 @@ def _decide(booking_id: int, action, done: str):
     roles = roles_of(current_user)
     booking = services.get_booking(roles, booking_id)
     back = safe_next(request.form.get("next"), url_for("bookings.detail", booking_id=booking_id))
+    return act_and_return(lambda: action(roles, booking) or done, back)
+
+
+def act_and_return(action, back: str):
+    """Run one action, commit once and go back with its message; a refusal is flashed and changes nothing."""
     try:
-        message = action(roles, booking) or done
+        message = action()
     except (Forbidden, NotFound):
         raise
     except DomainError as error:

@@ -6,19 +6,19 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from flask import flash, redirect, request, url_for
+from flask import request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from ..accounts.permissions import Roles, roles_of
 from ..accounts.routes import safe_next
-from ..errors import DomainError, Forbidden, InvalidInput, NotFound
+from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..timeutil import utcnow
 from . import recurrence, series
 from .models import APPROVED, PENDING, Booking
-from .routes import bp
+from .routes import act_and_return, bp
 
 
 def series_view(roles: Roles, booking: Booking) -> dict | None:
@@ -52,18 +52,7 @@ def _act(series_id: int, action):
     """Run one whole-series action, commit, and go back to the booking page it came from."""
     roles = roles_of(current_user)
     row = series.get_series(roles, series_id)
-    back = safe_next(request.form.get("next"), url_for("bookings.home"))
-    try:
-        message = action(roles, row)
-    except (Forbidden, NotFound):
-        raise
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(back)
-    db.session.commit()
-    flash(message, "success")
-    return redirect(back)
+    return act_and_return(lambda: action(roles, row), safe_next(request.form.get("next"), url_for("bookings.home")))
 
 
 @bp.post("/series/<int:series_id>/cancel")
