@@ -9,7 +9,7 @@ from wtforms.validators import Optional
 
 
 class FeedForm(FlaskForm):
-    kind = SelectField(_l("Show"))
+    kind = SelectField(_l("Subscribe to"))
     # The service decides whether a facility is needed and visible; the route fills the choices.
     facility_id = SelectField(_l("Facility (for a facility's schedule)"), coerce=int, default=0,
                               validate_choice=False, validators=[Optional()])
