@@ -4,4 +4,4 @@ from .bookings.models import Booking, BookingEvent, Series  # noqa: F401
 from .calendar.models import CalendarFeed  # noqa: F401
 from .facilities.models import BookableHours, Closure, Facility  # noqa: F401
 from .organisation.models import Chain, Enterprise, Membership  # noqa: F401
-from .usage.models import Charge, UsageRecord  # noqa: F401
+from .usage.models import Charge, UsageCorrection, UsageRecord  # noqa: F401

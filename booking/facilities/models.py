@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Numeric, String, Table
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from ..accounts.models import User
@@ -72,6 +73,10 @@ class Facility(Named, db.Model):
     min_notice_minutes: Mapped[int] = mapped_column(default=60)
     max_advance_days: Mapped[int] = mapped_column(default=90)
     buffer_minutes: Mapped[int] = mapped_column(default=0)
+    # A booking not checked in this long after its start becomes a no-show.
+    no_show_grace_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
+    # Whether the booking's enterprise may check itself in and out (otherwise managers only).
+    self_check_in: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     rate_unit: Mapped[str] = mapped_column(String(8), default="hour")

@@ -31,6 +31,22 @@ class UsageRecord(db.Model):
     booking: Mapped[Booking] = relationship(backref=backref("usage", uselist=False))
 
 
+class UsageCorrection(db.Model):
+    """A change to recorded use after the fact: who, when, why, and the values before and after."""
+    __tablename__ = "usage_corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    usage_record_id: Mapped[int] = mapped_column(ForeignKey("usage_records.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    before: Mapped[dict] = mapped_column(db.JSON, default=dict)
+    after: Mapped[dict] = mapped_column(db.JSON, default=dict)
+
+    usage_record: Mapped[UsageRecord] = relationship(
+        backref=backref("corrections", order_by="UsageCorrection.id", cascade="all, delete-orphan"))
+
+
 class Charge(db.Model):
     """What a booking costs the enterprise, and what it would have cost alone."""
     __tablename__ = "charges"
