@@ -30,8 +30,8 @@ from .services import (
     _approve,
     _explain_losses,
     _guarded_flush,
-    _lock,
-    _transition,
+    lock,
+    transition,
     cancel_checked,
     cancel_rights,
     check_occurrence,
@@ -167,7 +167,7 @@ def request_series(actor: User, roles: Roles, facility: Facility, start: datetim
     rule = recurrence.normalise(rrule, facility.tz)
     slots = _slots_from_rule(facility, rule, start, end)
     _refuse_self_overlap(facility, slots)
-    _lock(facility.id)
+    lock(facility.id)
     _check_slots(facility, slots, now, override=override)
     bad = [s for s in slots if not s.ok]
     if bad and not skip_conflicts:
@@ -207,7 +207,7 @@ def approve_series(actor: User, roles: Roles, series: Series,
     """Approve every pending occurrence still ahead, or none; returns them and the requests they beat."""
     require_manager(roles, series.facility)
     now = now or utcnow()
-    _lock(series.facility_id)
+    lock(series.facility_id)
     pending = _pending_ahead(series, now)
     slots = [Slot(b.start_at, b.end_at) for b in pending]
     blocking = overlapping(series.facility_id, pending[0].start_at, max(b.block_end for b in pending), BLOCKING)
@@ -231,13 +231,13 @@ def reject_series(actor: User, roles: Roles, series: Series, reason: str,
     require_manager(roles, series.facility)
     reason = clean_text(reason, "reason", required=True)
     now = now or utcnow()
-    _lock(series.facility_id)
+    lock(series.facility_id)
     pending = _pending_ahead(series, now)
     for booking in pending:
         booking.decided_at = now
         booking.decided_by_id = actor.id
         booking.rejection_reason = reason
-        _transition(booking, actor, REJECTED, reason, series=True)
+        transition(booking, actor, REJECTED, reason, series=True)
     db.session.flush()
     return pending
 
@@ -253,7 +253,7 @@ def cancel_series(actor: User, roles: Roles, series: Series, from_start: datetim
     now = now or utcnow()
     own, manager = cancel_rights(roles, series)
     reason = clean_text(reason, "reason", required=manager and not own)
-    _lock(series.facility_id)
+    lock(series.facility_id)
     chosen = [b for b in occurrences(series, (PENDING, APPROVED))
               if (from_start is None or b.start_at >= from_start)
               and (b.start_at > now or (manager and b.end_at > now))]
@@ -280,7 +280,7 @@ def change_series_time(actor: User, roles: Roles, series: Series, new_start_time
         raise InvalidInput(_("The end must be after the start."), code="invalid_interval", field="end")
     now = now or utcnow()
     tz, duration = facility.tz, timedelta(minutes=new_duration_minutes)
-    _lock(series.facility_id)
+    lock(series.facility_id)
     movable = [b for b in occurrences(series, (PENDING, APPROVED)) if b.start_at > now]
     if not movable:
         raise InvalidTransition(_("No occurrence of this series is still ahead."), code="nothing_to_change")
@@ -305,7 +305,7 @@ def change_series_time(actor: User, roles: Roles, series: Series, new_start_time
         booking.start_at, booking.end_at, booking.block_end = slot.start, slot.end, slot.block_end
         booking.rules_overridden = slot.overridden
         booking.decided_at = booking.decided_by_id = None
-        _transition(booking, actor, PENDING, _("The time of the series was changed."), **old)
+        transition(booking, actor, PENDING, _("The time of the series was changed."), **old)
         if not facility.requires_approval:
             decided.append((booking, _approve(booking, actor, now, automatic=True)))
     first_day = series.dtstart.astimezone(tz).date()

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import inspect, select
+from sqlalchemy import insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -81,7 +81,7 @@ def _guarded_flush(booking: Booking) -> None:
                        code="slot_taken") from error
 
 
-def _lock(facility_id: int, booking: Booking | None = None) -> None:
+def lock(facility_id: int, booking: Booking | None = None) -> None:
     """Serialize the workflow per facility, then look at the booking as it is now.
 
     On PostgreSQL this row lock keeps two approvals of rival requests from deadlocking
@@ -94,7 +94,7 @@ def _lock(facility_id: int, booking: Booking | None = None) -> None:
         db.session.refresh(booking)
 
 
-def _transition(booking: Booking, actor: User | None, to_status: str, reason: str = "",
+def transition(booking: Booking, actor: User | None, to_status: str, reason: str = "",
                 **details) -> BookingEvent:
     event = BookingEvent(booking=booking, actor_id=actor.id if actor else None, from_status=booking.status,
                          to_status=to_status, reason=reason, details=details)
@@ -103,6 +103,20 @@ def _transition(booking: Booking, actor: User | None, to_status: str, reason: st
         booking.sequence += 1
     booking.status = to_status
     return event
+
+
+def transition_all(bookings, actor: User | None, to_status: str, reason: str = "", **details) -> None:
+    """``transition`` for many persistent bookings at once: their events go in one bulk INSERT."""
+    rows = [{"booking_id": b.id, "actor_id": actor.id if actor else None, "from_status": b.status,
+             "to_status": to_status, "reason": reason, "details": details} for b in bookings]
+    if not rows:
+        return
+    for booking in bookings:
+        booking.sequence += 1
+        booking.status = to_status
+    db.session.execute(insert(BookingEvent), rows)
+    for booking in bookings:  # a loaded history would miss the new events
+        db.session.expire(booking, ["events"])
 
 
 def _enterprise_for(actor: User, roles: Roles, facility: Facility, enterprise_id: int | None) -> Enterprise:
@@ -146,7 +160,7 @@ def request_booking(actor: User, roles: Roles, facility: Facility, start: dateti
     enterprise, purpose = prepare_request(actor, roles, facility, enterprise_id, override, purpose)
     now = now or utcnow()
     closures = closures_between(facility.id, start, end)
-    _lock(facility.id)
+    lock(facility.id)
     blocking = overlapping(facility.id, start, end + timedelta(minutes=facility.buffer_minutes), BLOCKING)
     overridden, block_end = check_occurrence(facility, start, end, now, override=override, closures=closures,
                                              blocking=blocking)
@@ -201,7 +215,7 @@ def new_booking(actor: User, facility: Facility, enterprise: Enterprise, start: 
                       output_unit=facility.output_unit, rules_overridden=overridden, series=series)
     db.session.add(booking)
     details = {"override": True} if overridden else {}
-    _transition(booking, actor, PENDING, **details)
+    transition(booking, actor, PENDING, **details)
     return booking
 
 
@@ -211,7 +225,7 @@ def _approve(booking: Booking, actor: User, now: datetime,
     decider = None if automatic else actor
     booking.decided_at = now
     booking.decided_by_id = decider.id if decider else None
-    _transition(booking, decider, APPROVED,
+    transition(booking, decider, APPROVED,
                 _("Approved automatically: this facility needs no approval.") if automatic else "")
     losers = []
     for loser in overlapping(booking.facility_id, booking.start_at, booking.block_end, (PENDING,), booking.id):
@@ -219,7 +233,7 @@ def _approve(booking: Booking, actor: User, now: datetime,
             continue
         loser.decided_at = now
         loser.decided_by_id = booking.decided_by_id
-        losers.append((loser, _transition(loser, decider, REJECTED)))
+        losers.append((loser, transition(loser, decider, REJECTED)))
     return losers
 
 
@@ -235,7 +249,7 @@ def approve(actor: User, roles: Roles, booking: Booking, now: datetime | None = 
     """Approve a pending request; returns the overlapping pending requests it rejected."""
     require_manager(roles, booking.facility)
     now = now or utcnow()
-    _lock(booking.facility_id, booking)
+    lock(booking.facility_id, booking)
     if booking.status != PENDING:
         raise InvalidTransition(_("Only pending requests can be approved (this one is %(status)s).",
                                   status=booking.status_label))
@@ -253,14 +267,14 @@ def approve(actor: User, roles: Roles, booking: Booking, now: datetime | None = 
 def reject(actor: User, roles: Roles, booking: Booking, reason: str, now: datetime | None = None) -> None:
     require_manager(roles, booking.facility)
     reason = clean_text(reason, "reason", required=True)
-    _lock(booking.facility_id, booking)
+    lock(booking.facility_id, booking)
     if booking.status != PENDING:
         raise InvalidTransition(_("Only pending requests can be rejected (this one is %(status)s).",
                                   status=booking.status_label))
     booking.decided_at = now or utcnow()
     booking.decided_by_id = actor.id
     booking.rejection_reason = reason
-    _transition(booking, actor, REJECTED, reason)
+    transition(booking, actor, REJECTED, reason)
     db.session.flush()
 
 
@@ -278,7 +292,7 @@ def cancel(actor: User, roles: Roles, booking: Booking, reason: str = "", now: d
     now = now or utcnow()
     own, manager = cancel_rights(roles, booking)
     reason = clean_text(reason, "reason", required=manager and not own)
-    _lock(booking.facility_id, booking)
+    lock(booking.facility_id, booking)
     cancel_checked(actor, booking, reason, now, own=own, manager=manager)
     db.session.flush()
 
@@ -307,7 +321,7 @@ def cancel_checked(actor: User, booking: Booking, reason: str, now: datetime, *,
     booking.cancelled_at = now
     booking.cancelled_by_id = actor.id
     booking.cancel_reason = reason
-    _transition(booking, actor, CANCELLED, reason, late=late, by_manager=manager and not own)
+    transition(booking, actor, CANCELLED, reason, late=late, by_manager=manager and not own)
 
 
 def approval_queue(roles: Roles, facility_id: int | None = None) -> list[tuple[Booking, list[Booking]]]:
