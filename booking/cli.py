@@ -56,4 +56,13 @@ def create_admin(email: str, name: str, password: str) -> None:
     click.echo(f"administrator {email} created")
 
 
-commands = [create_token, load_demo, create_admin]
+@click.command("close-no-shows")
+def close_no_shows() -> None:
+    """Mark bookings not checked in within their grace period as no-shows and close forgotten check-outs."""
+    from .usage.services import close_overdue
+    no_shows, auto_closed = close_overdue()
+    db.session.commit()
+    click.echo(f"{no_shows} no-shows, {auto_closed} closed automatically")
+
+
+commands = [create_token, load_demo, create_admin, close_no_shows]

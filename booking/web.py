@@ -88,8 +88,9 @@ def register_blueprints(app: Flask) -> None:
     from .bookings.routes import bp as bookings
     from .calendar.routes import bp as calendar
     from .schedule.routes import bp as schedule
+    from .usage.routes import bp as usage
 
-    for blueprint in (accounts, schedule, bookings, calendar, admin):
+    for blueprint in (accounts, schedule, bookings, usage, calendar, admin):
         app.register_blueprint(blueprint)
     csrf.exempt(api)  # bearer tokens, no cookies: nothing for CSRF to protect
     app.register_blueprint(api)

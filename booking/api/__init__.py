@@ -12,3 +12,4 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 from . import auth, bookings, resources  # noqa: E402,F401
 from . import calendar  # noqa: E402,F401
 from . import series  # noqa: E402,F401
+from . import usage  # noqa: E402,F401

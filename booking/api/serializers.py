@@ -119,3 +119,20 @@ def occurrence_json(booking: Booking) -> dict[str, Any]:
 
 def skipped_json(start: datetime, end: datetime, code: str, message: str) -> dict[str, Any]:
     return {"start": iso(start), "end": iso(end), "code": code, "message": message}
+
+
+def usage_json(usage) -> dict[str, Any] | None:
+    """What was actually used; ``corrections`` keep the values each one replaced."""
+    if usage is None:
+        return None
+    return {
+        "actual_start": iso(usage.actual_start),
+        "actual_end": iso(usage.actual_end),
+        "output_quantity": decimal_str(usage.output_quantity),
+        "output_unit": usage.output_unit,
+        "notes": usage.notes,
+        "auto_closed": usage.auto_closed,
+        "recorded_by_id": usage.recorded_by_id,
+        "corrections": [{"at": iso(c.at), "actor_id": c.actor_id, "reason": c.reason, "before": c.before,
+                         "after": c.after} for c in usage.corrections],
+    }

@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
+from ..accounts.models import User
 from ..bookings.models import Booking
 from ..db import Money, UTCDateTime
 from ..extensions import db
@@ -45,6 +46,7 @@ class UsageCorrection(db.Model):
 
     usage_record: Mapped[UsageRecord] = relationship(
         backref=backref("corrections", order_by="UsageCorrection.id", cascade="all, delete-orphan"))
+    actor: Mapped[User | None] = relationship()
 
 
 class Charge(db.Model):
