@@ -27,6 +27,7 @@ from .models import UsageCorrection, UsageRecord
 
 # How long before the booked start a check-in is accepted.
 EARLY_MINUTES = 30
+CHUNK = 1000  # bookings closed per round of close_overdue
 EARLY_CHECK_IN = timedelta(minutes=EARLY_MINUTES)
 MAX_NOTES = 2000
 MAX_QUANTITY = Decimal(10) ** 12  # Numeric(14, 2)
@@ -158,7 +159,8 @@ def close_overdue(now: datetime | None = None, facility_ids=None) -> tuple[int, 
     """Approved bookings past their grace period become no-shows; checked-in ones past their end are
     completed at the booked end and flagged ``auto_closed`` for the manager. Returns (no_shows, auto_closed).
 
-    A fixed number of queries whatever the number of bookings, and one when there is nothing to do.
+    A fixed number of queries per thousand bookings, and one when there is nothing to do (chunks keep
+    a first run over a long backlog within the databases' limits on query parameters).
     Concurrent runs (and check-ins) are serialized by the facilities' workflow locks, taken in id order;
     the candidates are read again under the locks, so each booking is closed exactly once.
     """
@@ -172,6 +174,11 @@ def close_overdue(now: datetime | None = None, facility_ids=None) -> tuple[int, 
     db.session.execute(select(Facility.id).where(Facility.id.in_({b.facility_id for b in candidates}))
                        .order_by(Facility.id).with_for_update(key_share=True))
     ids = [b.id for b in candidates]
+    closed = [_close_chunk(ids[i:i + CHUNK], now) for i in range(0, len(ids), CHUNK)]
+    return sum(c[0] for c in closed), sum(c[1] for c in closed)
+
+
+def _close_chunk(ids: list[int], now: datetime) -> tuple[int, int]:
     fresh = db.session.scalars(
         _overdue_query(now).where(Booking.id.in_(ids))
         .options(selectinload(Booking.usage)).execution_options(populate_existing=True)).unique().all()

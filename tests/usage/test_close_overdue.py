@@ -98,3 +98,12 @@ def test_cli_command_closes_and_commits(runner, make, scene):
     db.session.expire_all()
     assert (status_of(late), status_of(forgotten)) == ("no_show", "completed")
     assert runner.invoke(args=["close-no-shows"]).output.startswith("0 no-shows, 0")
+
+
+def test_a_long_backlog_is_closed_in_chunks(make, scene, monkeypatch):
+    from booking.usage import services
+    monkeypatch.setattr(services, "CHUNK", 2)
+    late = [scene.booking(make, start_in=-16 - 60 * i, minutes=30) for i in range(5)]
+    assert close_overdue(now=scene.now) == (5, 0)
+    assert {status_of(b.id) for b in late} == {"no_show"}
+    assert close_overdue(now=scene.now) == (0, 0)
