@@ -1,7 +1,8 @@
 """Import every model so that SQLAlchemy and Alembic see the whole schema."""
 from .accounts.models import ApiToken, AuditEntry, User  # noqa: F401
+from .billing.models import Charge, EnterpriseBaseline  # noqa: F401
 from .bookings.models import Booking, BookingEvent, Series  # noqa: F401
 from .calendar.models import CalendarFeed  # noqa: F401
 from .facilities.models import BookableHours, Closure, Facility  # noqa: F401
 from .organisation.models import Chain, Enterprise, Membership  # noqa: F401
-from .usage.models import Charge, UsageCorrection, UsageRecord  # noqa: F401
+from .usage.models import UsageCorrection, UsageRecord  # noqa: F401

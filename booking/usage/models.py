@@ -1,15 +1,15 @@
-"""Actual use and charges. The models exist from the start; their screens arrive with the reports."""
+"""Actual use: what happened in a booked slot, and corrections of it after the fact."""
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Numeric, String
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from ..accounts.models import User
 from ..bookings.models import Booking
-from ..db import Money, UTCDateTime
+from ..db import UTCDateTime
 from ..extensions import db
 from ..timeutil import utcnow
 
@@ -47,20 +47,3 @@ class UsageCorrection(db.Model):
     usage_record: Mapped[UsageRecord] = relationship(
         backref=backref("corrections", order_by="UsageCorrection.id", cascade="all, delete-orphan"))
     actor: Mapped[User | None] = relationship()
-
-
-class Charge(db.Model):
-    """What a booking costs the enterprise, and what it would have cost alone."""
-    __tablename__ = "charges"
-    __table_args__ = (UniqueConstraint("booking_id", "kind"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # use | late_cancel | no_show
-    billable_hours: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
-    amount: Mapped[Decimal] = mapped_column(Money())
-    reference_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
-    currency: Mapped[str] = mapped_column(String(3), default="CNY")
-    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    booking: Mapped[Booking] = relationship()

@@ -1,0 +1,1 @@
+"""Charges per booking, monthly statements and enterprises' stand-alone baselines."""
