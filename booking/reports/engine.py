@@ -467,14 +467,10 @@ class Fairness:
     hours: dict[int, float]       # enterprise id → booked hours (every enterprise of the chains in scope)
     hhi: float | None             # Σ (100·sᵢ)², 0..10 000
     gini: float | None            # 0 (equal) .. 1
-
-    @property
-    def total_hours(self) -> float:
-        return sum(self.hours.values())
+    total_hours: float = 0.0      # of every enterprise, also where ``hours`` shows only some
 
     def share(self, enterprise_id: int) -> float | None:
-        total = self.total_hours
-        return self.hours.get(enterprise_id, 0.0) / total if total else None
+        return self.hours.get(enterprise_id, 0.0) / self.total_hours if self.total_hours else None
 
 
 def hhi(values) -> float | None:
@@ -506,7 +502,7 @@ def fairness(scope: Scope, period: Period, found: Base | None = None, now: datet
         for enterprise_id in db.session.scalars(members.distinct()):
             hours.setdefault(enterprise_id, 0.0)
     values = [max(v, 0.0) for v in hours.values()]
-    return Fairness(dict(hours), hhi(values), gini(values))
+    return Fairness(dict(hours), hhi(values), gini(values), sum(values))
 
 
 # --- approval lead time ------------------------------------------------------------------------

@@ -155,6 +155,13 @@ def _is_overdue(booking: Booking, now: datetime) -> bool:
     return booking.status == CHECKED_IN and booking.end_at <= now
 
 
+def has_overdue(now: datetime | None = None) -> bool:
+    """Whether ``close_overdue`` has anything to do (a read, for callers that must not write otherwise)."""
+    now = now or utcnow()
+    with db.session.no_autoflush:
+        return any(_is_overdue(b, now) for b in db.session.scalars(_overdue_query(now)).unique())
+
+
 def close_overdue(now: datetime | None = None, facility_ids=None) -> tuple[int, int]:
     """Approved bookings past their grace period become no-shows; checked-in ones past their end are
     completed at the booked end and flagged ``auto_closed`` for the manager. Returns (no_shows, auto_closed).
