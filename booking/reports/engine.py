@@ -17,7 +17,8 @@ Definitions (../shared/DESIGN.md, shown on the report page):
 
 Only a handful of bookings are read one by one: those booked over a manager's override or that
 overlap a closure, the only ones that can lie outside available time. Bookable hours are the ones
-configured now.
+configured now, and a booking is assumed to last no longer than its facility's longest booking
+(the rules refuse longer ones), which lets the index bound the scan on both sides.
 """
 from __future__ import annotations
 
@@ -30,8 +31,15 @@ from math import ceil
 from sqlalchemy import BigInteger, and_, case, cast, exists, func, literal, or_, select
 from sqlalchemy.orm import selectinload
 
-from ..billing.models import USE, Charge, EnterpriseBaseline
-from ..bookings.models import APPROVED, CHECKED_IN, COMPLETED, NO_SHOW, Booking
+from ..billing.models import LATE_CANCEL, NO_SHOW_FEE, USE, Charge, EnterpriseBaseline
+from ..bookings.models import (
+    APPROVED,
+    CANCELLED,
+    CHECKED_IN,
+    COMPLETED,
+    NO_SHOW,
+    Booking,
+)
 from ..extensions import db
 from ..facilities.models import Closure, Facility
 from ..facilities.rules import bookable_intervals, merge, subtract
@@ -62,8 +70,8 @@ class Figures:
     reached: int = 0
     no_shows: int = 0
     sessions: int = 0
-    output: Decimal = ZERO       # where a baseline exists
-    expected_output: Decimal = ZERO
+    output: float = 0.0          # where a baseline exists
+    expected_output: float = 0.0
     cost_shared: Decimal = ZERO
     cost_reference: Decimal = ZERO
     fees: Decimal = ZERO
@@ -116,7 +124,7 @@ class Figures:
 
     @property
     def uplift(self) -> float | None:
-        return float(self.output / self.expected_output) - 1 if self.expected_output else None
+        return self.output / self.expected_output - 1 if self.expected_output else None
 
     @property
     def enterprises_served(self) -> int:
@@ -207,17 +215,27 @@ def _seconds(intervals) -> float:
     return sum((e - s).total_seconds() for s, e in intervals)
 
 
+def _bookable_seconds(windows: dict, offset: float, start: datetime, end: datetime) -> float:
+    """Bookable seconds in [start, end) for a zone with a fixed UTC offset (integer arithmetic)."""
+    first, last = start.timestamp() + offset, end.timestamp() + offset
+    total = 0.0
+    for day in range(int(first // 86400), int((last - 1) // 86400) + 1):
+        midnight = day * 86400
+        for s, e in windows.get((day + 3) % 7, ()):   # the epoch's day 0 was a Thursday
+            total += max(0.0, min(last, midnight + e * 60) - max(first, midnight + s * 60))
+    return total
+
+
 def available_seconds(place: Place, period: Period) -> float:
     """Bookable hours in the period minus closures, in seconds."""
     f, windows = place.facility, place.windows
     if _fixed_offset(f.tz, place.lo, place.hi):
         counts = weekday_counts(period.start, period.end)
+        offset = place.lo.astimezone(f.tz).utcoffset().total_seconds()
         total = 60.0 * sum(counts[day] * sum(e - s for s, e in spans) for day, spans in windows.items())
-    else:
-        total = _seconds(bookable_intervals(f, f.hours, place.lo, place.hi))
-    for start, end in place.closures:
-        total -= _seconds(bookable_intervals(f, f.hours, start, end))
-    return total
+        return total - sum(_bookable_seconds(windows, offset, start, end) for start, end in place.closures)
+    total = _seconds(bookable_intervals(f, f.hours, place.lo, place.hi))
+    return total - sum(_seconds(bookable_intervals(f, f.hours, start, end)) for start, end in place.closures)
 
 
 def outside_seconds(place: Place, intervals: list[tuple[datetime, datetime]]) -> float:
@@ -243,6 +261,14 @@ class Bounds:
         self.groups = by_bounds
         self.lo_dt = min(p.lo for p in places)
         self.hi_dt = max(p.hi for p in places)
+        # No booking lasts longer than its facility's longest booking: this bounds the index range
+        # scanned from below as well as from above.
+        self.earliest_start = self.lo_dt - timedelta(minutes=max(p.facility.max_minutes for p in places) + 1)
+
+    def overlapping(self):
+        """Bookings that overlap the period of some facility."""
+        return and_(Booking.start_at < self.hi_dt, Booking.start_at > self.earliest_start,
+                    Booking.end_at > self.lo_dt)
 
     def _pick(self, facility_col, index: int, convert=lambda v: int(v.timestamp())):
         if len(self.groups) == 1:
@@ -280,65 +306,61 @@ def _clip(start, end, lo, hi):
 
 
 def _per_pair(places: list[Place], bounds: Bounds, scope: Scope, all_facilities: bool, now: datetime):
-    """Per (facility, enterprise): time, counts and output; one query with a window function that
-    merges overlapping booked time per facility (each booking adds only what lies past the furthest
-    end booked before it)."""
-    now_s = int(now.timestamp())
+    """Per (facility, enterprise): time, counts, output and money, in one query.
+
+    The inner query, over bookings alone, finds with a window function the furthest end booked
+    before each booking on the same facility, so that each booking adds only the booked time past
+    it: overlaps are merged. It is kept narrow because the window sorts what it carries; the outer
+    query joins the usage record, the charge and the baseline and sums."""
     lo, hi = bounds.lo(Booking.facility_id), bounds.hi(Booking.facility_id)
-    s, e = epoch(Booking.start_at), epoch(Booking.end_at)
-    a_s = epoch(UsageRecord.actual_start)
-    a_e = func.coalesce(epoch(UsageRecord.actual_end), literal(now_s))
     booked = Booking.status.in_(BOOKED)
-    starts_inside = and_(s >= lo, s < hi)
-    with_baseline = and_(starts_inside, Booking.status == COMPLETED, UsageRecord.output_quantity.is_not(None),
-                         EnterpriseBaseline.output_per_hour > 0, UsageRecord.actual_end.is_not(None))
     rows = _in_scope(
-        select(Booking.facility_id.label("f"), Booking.enterprise_id.label("en"), Booking.id.label("id"),
-               case((booked, greatest(s, lo)), else_=None).label("cs"),
-               case((booked, least(e, hi)), else_=None).label("ce"),
-               case((booked, _clip(s, e, lo, hi)), else_=0).label("slot"),
-               case((UsageRecord.actual_start.is_not(None), _clip(a_s, a_e, lo, hi)), else_=0).label("actual"),
-               case((and_(booked, UsageRecord.actual_start.is_not(None)),
-                     _clip(a_s, a_e, greatest(s, lo), least(e, hi))), else_=0).label("in_slot"),
-               case((and_(starts_inside, s <= now_s), 1), else_=0).label("reached"),
-               case((and_(starts_inside, Booking.status == NO_SHOW), 1), else_=0).label("no_show"),
-               case((and_(starts_inside, Booking.status == COMPLETED), 1), else_=0).label("session"),
-               case((with_baseline, UsageRecord.output_quantity), else_=0).label("output"),
-               case((with_baseline, EnterpriseBaseline.output_per_hour * (a_e - a_s) / HOUR), else_=0)
-               .label("expected"),
-               Booking.start_at.label("start_at"))
-        .select_from(Booking)
-        .join(Facility, Facility.id == Booking.facility_id)
-        .outerjoin(UsageRecord, UsageRecord.booking_id == Booking.id)
-        .outerjoin(EnterpriseBaseline, and_(EnterpriseBaseline.enterprise_id == Booking.enterprise_id,
-                                            EnterpriseBaseline.kind == Facility.kind))
-        .where(Booking.status.in_(COUNTED), Booking.start_at < bounds.hi_dt, Booking.end_at > bounds.lo_dt),
+        select(Booking.id.label("id"), Booking.facility_id.label("f"), Booking.enterprise_id.label("en"),
+               Booking.status.label("status"), epoch(Booking.start_at).label("s"), epoch(Booking.end_at).label("e"),
+               lo.label("lo"), hi.label("hi"),
+               func.max(case((booked, least(epoch(Booking.end_at), hi)), else_=None)).over(
+                   partition_by=Booking.facility_id, order_by=(Booking.start_at, Booking.id), rows=(None, -1))
+               .label("before"))
+        .where(Booking.status.in_(COUNTED + (CANCELLED,)), bounds.overlapping()),
         places, scope, all_facilities).subquery()
-    furthest = func.max(rows.c.ce).over(partition_by=rows.c.f, order_by=(rows.c.start_at, rows.c.id),
-                                        rows=(None, -1))
-    ordered = select(rows, furthest.label("before")).subquery()
-    added = case((ordered.c.ce > ordered.c.cs,
-                  greatest(ordered.c.ce - greatest(ordered.c.cs, func.coalesce(ordered.c.before, ordered.c.cs)), 0)),
-                 else_=0)
+    r = rows.c
+    booked = r.status.in_(BOOKED)
+    a_s = epoch(UsageRecord.actual_start)
+    a_e = func.coalesce(epoch(UsageRecord.actual_end), literal(int(now.timestamp())))
+    used = UsageRecord.actual_start.is_not(None)
+    cs, ce = greatest(r.s, r.lo), least(r.e, r.hi)
+    starts_inside = and_(r.s >= r.lo, r.s < r.hi)
+    with_baseline = and_(starts_inside, r.status == COMPLETED, UsageRecord.actual_end.is_not(None),
+                         UsageRecord.output_quantity.is_not(None), EnterpriseBaseline.output_per_hour > 0)
+    is_use = and_(starts_inside, Charge.kind == USE)
+
+    def total(condition, value):
+        return func.sum(case((condition, value), else_=0))
+
     return db.session.execute(
-        select(ordered.c.f, ordered.c.en, func.sum(added), func.sum(ordered.c.slot), func.sum(ordered.c.actual),
-               func.sum(ordered.c.in_slot), func.sum(ordered.c.reached), func.sum(ordered.c.no_show),
-               func.sum(ordered.c.session), func.sum(ordered.c.output), func.sum(ordered.c.expected))
-        .group_by(ordered.c.f, ordered.c.en)).all()
-
-
-def _money(places, bounds: Bounds, scope: Scope, all_facilities: bool):
-    s = epoch(Booking.start_at)
-    lo, hi = bounds.lo(Booking.facility_id), bounds.hi(Booking.facility_id)
-    is_use = Charge.kind == USE
-    query = (select(Booking.facility_id, Booking.enterprise_id,
-                    func.sum(case((is_use, Charge.amount), else_=0)),
-                    func.sum(case((is_use, Charge.reference_amount), else_=0)),
-                    func.sum(case((is_use, 0), else_=Charge.amount)))
-             .join(Charge, Charge.booking_id == Booking.id)
-             .where(Booking.start_at >= bounds.lo_dt, Booking.start_at < bounds.hi_dt, s >= lo, s < hi)
-             .group_by(Booking.facility_id, Booking.enterprise_id))
-    return db.session.execute(_in_scope(query, places, scope, all_facilities)).all()
+        select(r.f, r.en,
+               total(booked, greatest(ce - greatest(cs, func.coalesce(r.before, cs)), 0)),
+               total(booked, greatest(ce - cs, 0)),
+               total(used, _clip(a_s, a_e, r.lo, r.hi)),
+               total(and_(booked, used), _clip(a_s, a_e, cs, ce)),
+               total(and_(starts_inside, r.status.in_(COUNTED), r.s <= int(now.timestamp())), 1),
+               total(and_(starts_inside, r.status == NO_SHOW), 1),
+               total(and_(starts_inside, r.status == COMPLETED), 1),
+               total(with_baseline, UsageRecord.output_quantity),
+               total(with_baseline, EnterpriseBaseline.output_per_hour * (a_e - a_s) / HOUR),
+               total(is_use, Charge.amount),
+               total(is_use, Charge.reference_amount),
+               total(and_(starts_inside, Charge.kind.is_not(None), Charge.kind != USE), Charge.amount))
+        .select_from(rows)
+        .join(Facility, Facility.id == r.f)
+        .outerjoin(UsageRecord, UsageRecord.booking_id == r.id)
+        .outerjoin(EnterpriseBaseline, and_(EnterpriseBaseline.enterprise_id == r.en,
+                                            EnterpriseBaseline.kind == Facility.kind))
+        # At most one charge per booking: its use, its no-show fee or its late-cancellation fee.
+        .outerjoin(Charge, and_(Charge.booking_id == r.id, Charge.kind == case(
+            (r.status == COMPLETED, USE), (r.status == NO_SHOW, NO_SHOW_FEE), (r.status == CANCELLED, LATE_CANCEL),
+            else_=None)))
+        .group_by(r.f, r.en)).all()
 
 
 def _suspects(bounds: Bounds, places, scope: Scope, all_facilities: bool):
@@ -346,23 +368,67 @@ def _suspects(bounds: Bounds, places, scope: Scope, all_facilities: bool):
     over_closure = exists().where(Closure.facility_id == Booking.facility_id, Closure.start_at < Booking.end_at,
                                   Closure.end_at > Booking.start_at)
     query = (select(Booking.facility_id, Booking.enterprise_id, Booking.start_at, Booking.end_at)
-             .where(Booking.status.in_(BOOKED), Booking.start_at < bounds.hi_dt, Booking.end_at > bounds.lo_dt,
+             .where(Booking.status.in_(BOOKED), bounds.overlapping(),
                     or_(Booking.rules_overridden.is_(True), over_closure)))
     return db.session.execute(_in_scope(query, places, scope, all_facilities)).all()
 
 
-def _to_decimal(value) -> Decimal:
-    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+def _money_value(value) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value or 0)).quantize(Decimal("0.01"))
 
 
 # --- the reports ------------------------------------------------------------------------------
 
+# The parts summed per (facility, enterprise), in this order.
+MERGED, SLOT, ACTUAL, IN_SLOT, REACHED, NO_SHOWS, SESSIONS, OUTPUT, EXPECTED, SHARED, REFERENCE, FEES, OUTSIDE = range(13)
+
+
+def _parts() -> list:
+    return [0.0] * 9 + [ZERO, ZERO, ZERO, 0.0]
+
+
 @dataclass
 class Base:
-    """Per facility and per (facility, enterprise) figures for one period."""
+    """One period's sums per (facility, enterprise), the facilities' available time, and the booked
+    time that lies outside it (merged per facility, and per booking for each enterprise)."""
     places: list[Place]
-    by_facility: dict[int, Figures]
-    by_pair: dict[tuple[int, int], Figures]
+    available: dict[int, float]
+    pairs: dict[tuple[int, int], list]
+    outside: dict[int, float]
+    weeks: float
+
+    def _sums(self, key) -> tuple[dict, dict]:
+        sums: dict = {}
+        served: dict = defaultdict(set)
+        for pair, parts in self.pairs.items():
+            acc = sums.get(key(pair))
+            if acc is None:
+                acc = sums[key(pair)] = _parts()
+            for i, value in enumerate(parts):
+                acc[i] += value
+            if parts[SESSIONS]:
+                served[key(pair)].add(pair[1])
+        return sums, served
+
+    def _figures(self, parts: list, booked: float, available: float, facilities: int, served: set) -> Figures:
+        return Figures(facilities=facilities, available_s=available, booked_s=booked, slot_s=parts[SLOT],
+                       actual_s=parts[ACTUAL], in_slot_s=parts[IN_SLOT], reached=int(parts[REACHED]),
+                       no_shows=int(parts[NO_SHOWS]), sessions=int(parts[SESSIONS]), output=parts[OUTPUT],
+                       expected_output=parts[EXPECTED], cost_shared=parts[SHARED], cost_reference=parts[REFERENCE],
+                       fees=parts[FEES], enterprises=served, weeks=self.weeks)
+
+    def by_facility(self) -> dict[int, Figures]:
+        """Booked time merged across the facility's enterprises."""
+        sums, served = self._sums(lambda pair: pair[0])
+        return {f: self._figures(parts, parts[MERGED] - self.outside.get(f, 0.0), self.available[f], 1, served[f])
+                for f in self.available for parts in [sums.get(f) or _parts()]}
+
+    def by_enterprise(self) -> dict[int, Figures]:
+        """Each enterprise's booked time against every facility's available time."""
+        sums, served = self._sums(lambda pair: pair[1])
+        available = sum(self.available.values())
+        return {en: self._figures(parts, parts[SLOT] - parts[OUTSIDE], available, len(self.available), served[en])
+                for en, parts in sums.items()}
 
 
 def base(scope: Scope, period: Period, facilities: list[Facility] | None = None,
@@ -370,42 +436,26 @@ def base(scope: Scope, period: Period, facilities: list[Facility] | None = None,
     now = now or utcnow()
     facilities = facilities_in(scope) if facilities is None else facilities
     found = places(facilities, period)
-    weeks = period.days / 7
-    by_facility = {p.facility.id: Figures(facilities=1, available_s=available_seconds(p, period), weeks=weeks)
-                   for p in found}
-    by_pair: dict[tuple[int, int], Figures] = {}
+    result = Base(found, {p.facility.id: available_seconds(p, period) for p in found}, {}, {}, period.days / 7)
     if not found:
-        return Base(found, by_facility, by_pair)
+        return result
+    pairs = result.pairs
     bounds = Bounds(found)
     everything = scope.chain_ids is None and scope.kinds is None and scope.facility_ids is None
     if everything and len(found) != db.session.scalar(select(func.count(Facility.id))):
         everything = False  # inactive facilities exist: keep to the listed ones
-    for f, en, merged, slot, actual, in_slot, reached, no_shows, sessions, output, expected in _per_pair(
-            found, bounds, scope, everything, now):
-        pair = by_pair[(f, en)] = Figures(
-            booked_s=float(slot or 0), slot_s=float(slot or 0), actual_s=float(actual or 0),
-            in_slot_s=float(in_slot or 0), reached=int(reached or 0), no_shows=int(no_shows or 0),
-            sessions=int(sessions or 0), output=_to_decimal(output), expected_output=_to_decimal(expected),
-            enterprises={en} if sessions else set(), weeks=weeks)
-        facility = by_facility[f]
-        facility.add(pair)
-        facility.booked_s += float(merged or 0) - pair.booked_s
-    for f, en, shared, reference, fees in _money(found, bounds, scope, everything):
-        pair = by_pair.setdefault((f, en), Figures(weeks=weeks))
-        for figures in (pair, by_facility[f]):
-            figures.cost_shared += _to_decimal(shared)
-            figures.cost_reference += _to_decimal(reference)
-            figures.fees += _to_decimal(fees)
+    for f, en, *sums in _per_pair(found, bounds, scope, everything, now):
+        pairs[(f, en)] = [float(v or 0) for v in sums[:SHARED]] + [_money_value(v) for v in sums[SHARED:]] + [0.0]
     suspects: dict[int, list] = defaultdict(list)
     for f, en, start, end in _suspects(bounds, found, scope, everything):
         suspects[f].append((en, start, end))
     by_id = {p.facility.id: p for p in found}
     for f, items in suspects.items():
         place = by_id[f]
-        by_facility[f].booked_s -= outside_seconds(place, [(s, e) for _en, s, e in items])
+        result.outside[f] = outside_seconds(place, [(s, e) for _en, s, e in items])
         for en, start, end in items:
-            by_pair[(f, en)].booked_s -= outside_seconds(place, [(start, end)])
-    return Base(found, by_facility, by_pair)
+            pairs[(f, en)][OUTSIDE] += outside_seconds(place, [(start, end)])
+    return result
 
 
 def month_periods(period: Period) -> list[Period]:
@@ -435,28 +485,23 @@ def utilization(scope: Scope, period: Period, group_by: str = "facility",
 
 
 def _total(found: Base, group_by: str) -> Figures:
-    total = Figures()
-    for figures in found.by_facility.values():
+    total = Figures(weeks=found.weeks)
+    for figures in found.by_facility().values():
         total.add(figures)
     if group_by == "enterprise":
         # Per enterprise, booked hours are not merged across enterprises; keep the total consistent.
-        total.booked_s = sum(f.booked_s for f in found.by_pair.values())
+        total.booked_s = sum(f.booked_s for f in found.by_enterprise().values())
     return total
 
 
 def group(found: Base, group_by: str) -> dict:
-    facilities = {p.facility.id: p.facility for p in found.places}
-    rows: dict = {}
     if group_by == "enterprise":
-        available = sum(f.available_s for f in found.by_facility.values())
-        for (_f, en), figures in found.by_pair.items():
-            row = rows.setdefault(en, Figures(available_s=available, facilities=len(facilities),
-                                              weeks=figures.weeks))
-            row.add(figures)
-        return rows
+        return found.by_enterprise()
+    facilities = {p.facility.id: p.facility for p in found.places}
     key = {"facility": lambda f: f.id, "kind": lambda f: f.kind, "chain": lambda f: f.chain_id}[group_by]
-    for facility_id, figures in found.by_facility.items():
-        rows.setdefault(key(facilities[facility_id]), Figures()).add(figures)
+    rows: dict = {}
+    for facility_id, figures in found.by_facility().items():
+        rows.setdefault(key(facilities[facility_id]), Figures(weeks=found.weeks)).add(figures)
     return rows
 
 
@@ -492,8 +537,8 @@ def fairness(scope: Scope, period: Period, found: Base | None = None, now: datet
     """Booked hours per enterprise over the enterprises of the chains in scope (those with none count)."""
     found = found or base(scope, period, now=now)
     hours: dict[int, float] = defaultdict(float)
-    for (_f, en), figures in found.by_pair.items():
-        hours[en] += figures.booked_s / HOUR
+    for (_f, en), parts in found.pairs.items():
+        hours[en] += (parts[SLOT] - parts[OUTSIDE]) / HOUR
     chain_ids = {p.facility.chain_id for p in found.places}
     if chain_ids:
         members = select(chain_enterprises.c.enterprise_id).where(chain_enterprises.c.chain_id.in_(chain_ids))
@@ -594,7 +639,7 @@ def heatmap(scope: Scope, period: Period, facilities: list[Facility] | None = No
 
     clipped = _in_scope(
         select(greatest(s, lo).label("cs"), least(e, hi).label("ce"), offset.label("offset"))
-        .where(Booking.status.in_(BOOKED), Booking.start_at < bounds.hi_dt, Booking.end_at > bounds.lo_dt),
+        .where(Booking.status.in_(BOOKED), bounds.overlapping()),
         found, scope, False).subquery()
 
     def week_minute(seconds):
