@@ -85,12 +85,13 @@ def register_blueprints(app: Flask) -> None:
     from .accounts.routes import bp as accounts
     from .admin.routes import bp as admin
     from .api import bp as api
+    from .billing.routes import bp as billing
     from .bookings.routes import bp as bookings
     from .calendar.routes import bp as calendar
     from .schedule.routes import bp as schedule
     from .usage.routes import bp as usage
 
-    for blueprint in (accounts, schedule, bookings, usage, calendar, admin):
+    for blueprint in (accounts, schedule, bookings, usage, billing, calendar, admin):
         app.register_blueprint(blueprint)
     csrf.exempt(api)  # bearer tokens, no cookies: nothing for CSRF to protect
     app.register_blueprint(api)

@@ -14,6 +14,8 @@ from werkzeug.security import check_password_hash
 from booking import create_app
 from booking.accounts.models import User
 from booking.accounts.permissions import roles_of
+from booking.billing.charges import booking_use_amounts
+from booking.billing.models import EnterpriseBaseline
 from booking.bookings import services
 from booking.bookings.models import BLOCKING, Booking
 from booking.demo import load
@@ -240,3 +242,43 @@ def test_two_pending_requests_compete_on_the_chunyu_line(demo):
 
     queue = services.approval_queue(roles_of(user("manager@demo.local")))
     assert any(booking.facility_id == line.id and conflicts for booking, conflicts in queue)
+
+
+def test_demo_charges_follow_the_facilities_rates(demo):
+    bookings = db.session.scalars(select(Booking).options(
+        selectinload(Booking.facility), selectinload(Booking.usage), selectinload(Booking.charges),
+        selectinload(Booking.events))).all()
+    for b in bookings:
+        kinds = {c.kind: c for c in b.charges}
+        if b.status == "completed":
+            assert set(kinds) == {"use"}
+            expected = booking_use_amounts(b, b.usage)
+            assert (kinds["use"].billable_hours, kinds["use"].amount, kinds["use"].reference_amount) == \
+                (expected.billable_hours, expected.amount, expected.reference_amount)
+        elif b.status == "no_show":
+            assert set(kinds) == ({"no_show"} if b.facility.no_show_fee > 0 else set())
+        elif b.status == "cancelled":
+            event = b.events[-1]
+            charged = (event.details["late"] and not event.details["by_manager"]
+                       and b.events[-2].to_status == "approved" and b.facility.late_cancel_fee > 0)
+            assert set(kinds) == ({"late_cancel"} if charged else set())
+        else:
+            assert not kinds, b.status
+    assert any(b.status == "no_show" and b.charges for b in bookings)
+
+
+def test_shared_line_and_lab_output_is_about_half_again_the_firms_baselines(demo):
+    baselines = db.session.scalars(
+        select(EnterpriseBaseline).options(selectinload(EnterpriseBaseline.enterprise))).all()
+    shoe_firms = [b for b in baselines if b.kind == "production_line"]
+    assert len(shoe_firms) >= 3 and all(b.output_unit == "pairs" and "鞋业" in b.enterprise.name for b in shoe_firms)
+    assert any(b.kind in ("lab", "rd_centre") and b.enterprise.name == "创泰活塞" for b in baselines)
+    bookings = all_bookings()
+    uplifts = []
+    for baseline in baselines:
+        used = [b for b in bookings if b.enterprise_id == baseline.enterprise_id and b.status == "completed"
+                and b.facility.kind == baseline.kind and b.usage.output_quantity]
+        hours = sum((b.usage.actual_end - b.usage.actual_start) / timedelta(hours=1) for b in used)
+        uplifts.append(float(sum(b.usage.output_quantity for b in used)) / hours / float(baseline.output_per_hour))
+        assert used and 1.25 <= uplifts[-1] <= 1.75, baseline.enterprise.name
+    assert 1.4 <= sum(uplifts) / len(uplifts) <= 1.6  # DESIGN.md: efficiency up 50 %

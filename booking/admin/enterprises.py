@@ -8,6 +8,7 @@ from flask_login import login_required
 from ..errors import InvalidInput
 from ..extensions import db
 from ..organisation import services
+from . import baselines
 from .common import bp, choices, current_roles, form_status, paginate, show_error, viewer
 from .forms import EnterpriseForm, SearchForm
 
@@ -49,4 +50,5 @@ def _enterprise_form(enterprise):
             db.session.commit()
             flash(_("The enterprise has been saved."), "success")
             return redirect(url_for("admin.enterprises"))
-    return render_template("admin/enterprise_form.html", form=form, enterprise=enterprise), form_status(form)
+    extra = baselines.section(enterprise) if enterprise is not None else {}
+    return render_template("admin/enterprise_form.html", form=form, enterprise=enterprise, **extra), form_status(form)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
 from ..accounts.permissions import Roles
+from ..billing import charges
 from ..errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from ..extensions import db
 from ..facilities.models import Closure, Facility
@@ -318,10 +319,12 @@ def cancel_checked(actor: User, booking: Booking, reason: str, now: datetime, *,
     if booking.end_at <= now:
         raise InvalidTransition(_("The booking is over."), code="already_ended")
     late = booking.start_at - now < timedelta(minutes=booking.facility.min_notice_minutes)
+    from_status = booking.status
     booking.cancelled_at = now
     booking.cancelled_by_id = actor.id
     booking.cancel_reason = reason
     transition(booking, actor, CANCELLED, reason, late=late, by_manager=manager and not own)
+    charges.charge_cancellation(booking, from_status, late=late, by_enterprise=own, now=now)
 
 
 def approval_queue(roles: Roles, facility_id: int | None = None) -> list[tuple[Booking, list[Booking]]]:

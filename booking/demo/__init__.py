@@ -1,4 +1,4 @@
-"""Demo data from DESIGN.md: chains, firms, facilities, accounts and a few months of bookings.
+"""Demo data from DESIGN.md: chains, firms, facilities, accounts and a few months of bookings and charges.
 
 ``load()`` adds everything to the session and flushes; the caller commits. The bookings are placed
 around today (Asia/Shanghai) with a fixed seed, so the demo always looks current and is the same
@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from ..accounts.models import User
 from ..accounts.permissions import forget_roles
 from ..accounts.services import hash_password
+from ..billing.models import EnterpriseBaseline
 from ..extensions import db
 from ..facilities.models import BookableHours, Closure, Facility
 from ..organisation.models import Chain, Enterprise, Membership
@@ -33,7 +34,10 @@ def load(now: datetime | None = None) -> dict:
     enterprises = _enterprises(chains)
     users = _users(chains, enterprises)
     facilities = _facilities(chains, enterprises, users)
-    db.session.add_all([*chains.values(), *enterprises.values(), *users.values(), *facilities.values()])
+    baselines = [EnterpriseBaseline(enterprise=enterprises[key], kind=kind, output_per_hour=per_hour,
+                                    output_unit=unit) for key, kind, per_hour, unit in data.BASELINES]
+    db.session.add_all([*chains.values(), *enterprises.values(), *users.values(), *facilities.values(),
+                        *baselines])
     db.session.flush()
 
     today = now.astimezone(facilities["chunyu"].tz).date()
@@ -44,15 +48,17 @@ def load(now: datetime | None = None) -> dict:
     bookings = scheduler.bookings(scheduler.plan(first, last))
     db.session.add_all(bookings)
     db.session.flush()
-    events, usage = scheduler.attach()
+    events, usage, charges = scheduler.attach()
     db.session.add_all(events)
     db.session.add_all(usage)
+    db.session.add_all(charges)
     db.session.flush()
     forget_roles()
     return {
         "chains": len(chains), "enterprises": len(enterprises), "facilities": len(facilities),
         "users": len(users), "closures": sum(map(len, closures.values())), "bookings": len(bookings),
-        "booking_events": len(events), "usage_records": len(usage),
+        "booking_events": len(events), "usage_records": len(usage), "charges": len(charges),
+        "baselines": len(baselines),
     }
 
 

@@ -221,3 +221,17 @@ SCRIPTED = [
 ]
 
 FACILITY_SPECS = {spec["key"]: spec for spec in FACILITIES}
+
+# Stand-alone output per hour on a firm's own equipment: (firm, facility kind, per hour, unit). The
+# Chunyu line makes about 140 pairs an hour of actual use (160 at full throughput), ~1.5× these
+# shoe firms' own lines (DESIGN.md: +50 % efficiency); Liwei's lab tries about 35 of Chuangtai's
+# piston moulds' pieces an hour against 23 in its own shop (capacity 400,000 → 600,000 a month).
+BASELINES = [
+    ("hongda", "production_line", Decimal("95"), "pairs"),
+    ("zefeng", "production_line", Decimal("93"), "pairs"),
+    ("jinbu", "production_line", Decimal("92"), "pairs"),
+    ("kanglv", "production_line", Decimal("96"), "pairs"),
+    ("ruibu", "production_line", Decimal("91"), "pairs"),
+    ("hengyuan", "production_line", Decimal("94"), "pairs"),
+    ("chuangtai", "lab", Decimal("23"), "pieces"),
+]

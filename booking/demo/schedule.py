@@ -14,6 +14,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from ..accounts.models import User
+from ..billing.charges import fee_values, is_late_cancel_charged, use_amounts, whole_minutes
+from ..billing.models import LATE_CANCEL, NO_SHOW_FEE, USE, Charge
 from ..bookings.models import (APPROVED, CANCELLED, CHECKED_IN, COMPLETED, NO_SHOW, PENDING, REJECTED, Booking,
                                BookingEvent)
 from ..facilities.models import Closure, Facility
@@ -87,6 +89,7 @@ class Scheduler:
         self.today = now.astimezone(next(iter(facilities.values())).tz).date()
         self.trails: list[tuple[Booking, Trail]] = []
         self.usage: list[tuple[Booking, UsageRecord]] = []
+        self.charges: list[tuple[Booking, Charge]] = []
         self.rivals: list[tuple[Booking, BookingEvent, Booking]] = []
 
     # --- planning ---------------------------------------------------------------------------
@@ -163,8 +166,8 @@ class Scheduler:
                 bookings.append(self.rival(slot, booking))
         return bookings
 
-    def attach(self) -> tuple[list[BookingEvent], list[UsageRecord]]:
-        """Once the bookings have ids: their events and usage records, and the rivals' reasons.
+    def attach(self) -> tuple[list[BookingEvent], list[UsageRecord], list[Charge]]:
+        """Once the bookings have ids: their events, usage records and charges, and the rivals' reasons.
 
         Linking by id rather than through the relationships keeps the flush of ~10,000 rows fast.
         """
@@ -178,7 +181,9 @@ class Scheduler:
             events.extend(trail.events)
         for booking, record in self.usage:
             record.booking_id = booking.id
-        return events, [record for _booking, record in self.usage]
+        for booking, charge in self.charges:
+            charge.booking_id = booking.id
+        return events, [record for _booking, record in self.usage], [charge for _booking, charge in self.charges]
 
     def status(self, slot: Slot) -> str:
         r, approval = self.rng.random(), slot.facility.requires_approval
@@ -217,8 +222,12 @@ class Scheduler:
             self.cancel(booking, trail, slot, manager)
         elif status == NO_SHOW:
             trail.step(NO_SHOW, slot.start + 30 * MINUTE, manager, data.NO_SHOW_REASON)
+            self.fee(booking, f, NO_SHOW_FEE, trail.events[-1].at)
         elif status in (CHECKED_IN, COMPLETED):
-            self.usage.append((booking, self.use(booking, trail, slot, manager, status)))
+            record = self.use(booking, trail, slot, manager, status)
+            self.usage.append((booking, record))
+            if status == COMPLETED:
+                self.charge_use(booking, f, record)
         self.trails.append((booking, trail))
         booking.updated_at = trail.events[-1].at
         # A calendar first sees the booking after the request (and an automatic approval with it).
@@ -252,7 +261,23 @@ class Scheduler:
         reason = self.rng.choice(data.MANAGER_CANCEL_REASONS if by_manager else data.CANCEL_REASONS)
         booking.cancelled_at, booking.cancelled_by_id, booking.cancel_reason = at, actor.id, reason
         late = slot.start - at < timedelta(minutes=slot.facility.min_notice_minutes)
+        from_status = trail.events[-1].to_status
         trail.step(CANCELLED, at, actor, reason, late=late, by_manager=by_manager)
+        if is_late_cancel_charged(from_status, late=late, by_enterprise=not by_manager):
+            self.fee(booking, slot.facility, LATE_CANCEL, at)
+
+    # --- charges, as the billing services would have written them ---------------------------
+
+    def charge_use(self, booking: Booking, f: Facility, record: UsageRecord) -> None:
+        amounts = use_amounts(f, whole_minutes(booking.start_at, booking.end_at),
+                              whole_minutes(record.actual_start, record.actual_end), record.output_quantity)
+        self.charges.append((booking, Charge(kind=USE, currency=f.currency, computed_at=record.actual_end,
+                                             **amounts._asdict())))
+
+    def fee(self, booking: Booking, f: Facility, kind: str, at: datetime) -> None:
+        values = fee_values(f, kind)
+        if values is not None:
+            self.charges.append((booking, Charge(kind=kind, currency=f.currency, computed_at=at, **values)))
 
     def use(self, booking: Booking, trail: Trail, slot: Slot, manager: User, status: str) -> UsageRecord:
         rng, f = self.rng, slot.facility

@@ -17,6 +17,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from ..accounts.models import User
 from ..accounts.permissions import Roles
 from ..accounts.services import record as audit
+from ..billing import charges
 from ..bookings.models import APPROVED, CHECKED_IN, COMPLETED, NO_SHOW, Booking
 from ..bookings.services import clean_text, lock, transition, transition_all
 from ..errors import Forbidden, InvalidInput, InvalidTransition
@@ -98,6 +99,7 @@ def check_out(actor: User, roles: Roles, booking: Booking, at: datetime | None =
     usage.notes = clean_notes(notes)
     usage.recorded_by_id = actor.id
     transition(booking, actor, COMPLETED, **({"at": iso(at)} if at != now else {}))
+    charges.charge_use(booking, now)
     db.session.flush()
     return usage
 
@@ -188,7 +190,8 @@ def close_overdue(now: datetime | None = None, facility_ids=None) -> tuple[int, 
 def _close_chunk(ids: list[int], now: datetime) -> tuple[int, int]:
     fresh = db.session.scalars(
         _overdue_query(now).where(Booking.id.in_(ids))
-        .options(selectinload(Booking.usage)).execution_options(populate_existing=True)).unique().all()
+        .options(selectinload(Booking.usage), selectinload(Booking.charges))
+        .execution_options(populate_existing=True)).unique().all()
     fresh = [b for b in fresh if _is_overdue(b, now)]
     absent = [b for b in fresh if b.status == APPROVED]
     transition_all(absent, None, NO_SHOW, _("Not checked in within the facility's grace period after the start."))
@@ -201,6 +204,7 @@ def _close_chunk(ids: list[int], now: datetime) -> tuple[int, int]:
         usage.auto_closed = True
     transition_all(forgotten, None, COMPLETED, _("Not checked out: closed automatically at the booked end."),
                    auto_closed=True)
+    charges.charge_closed(absent, forgotten, now)
     no_shows, auto_closed = len(absent), len(forgotten)
     db.session.flush()
     return no_shows, auto_closed
@@ -257,6 +261,11 @@ def correct_usage(actor: User, roles: Roles, booking: Booking, *, actual_start: 
     correction = UsageCorrection(usage_record=usage, at=now, actor_id=actor.id, reason=reason, before=before,
                                  after=after)
     db.session.add(correction)
-    audit(actor, "usage_corrected", "booking", booking.id, reason=reason, before=before, after=after)
+    billed = {}
+    if booking.status == COMPLETED:  # the use charge follows the corrected use
+        previous = charges.use_charge(booking)
+        before_amount = _json_value(previous.amount) if previous else None
+        billed["charge_amount"] = [before_amount, _json_value(charges.charge_use(booking, now).amount)]
+    audit(actor, "usage_corrected", "booking", booking.id, reason=reason, before=before, after=after, **billed)
     db.session.flush()
     return correction
