@@ -36,7 +36,7 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def Money() -> Numeric:  # noqa: N802 - reads like a type in column definitions
+def Money() -> Numeric:
     return Numeric(12, 2, asdecimal=True)
 
 
@@ -62,6 +62,11 @@ def configure_engine(engine: Engine, busy_timeout: int) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
+            # Reports read hundreds of thousands of rows: a 64 MB page cache, sorts in memory and
+            # memory-mapped reads instead of the 2 MB default cache and temporary files.
+            cursor.execute("PRAGMA cache_size = -65536")
+            cursor.execute("PRAGMA temp_store = MEMORY")
+            cursor.execute("PRAGMA mmap_size = 268435456")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -88,10 +88,11 @@ def register_blueprints(app: Flask) -> None:
     from .billing.routes import bp as billing
     from .bookings.routes import bp as bookings
     from .calendar.routes import bp as calendar
+    from .reports.routes import bp as reports
     from .schedule.routes import bp as schedule
     from .usage.routes import bp as usage
 
-    for blueprint in (accounts, schedule, bookings, usage, billing, calendar, admin):
+    for blueprint in (accounts, schedule, bookings, usage, billing, calendar, reports, admin):
         app.register_blueprint(blueprint)
     csrf.exempt(api)  # bearer tokens, no cookies: nothing for CSRF to protect
     app.register_blueprint(api)

@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from math import ceil
 
-from sqlalchemy import BigInteger, and_, case, cast, exists, func, literal, or_, select
+from sqlalchemy import BigInteger, and_, case, cast, func, literal, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from ..billing.models import LATE_CANCEL, NO_SHOW_FEE, USE, Charge, EnterpriseBaseline
@@ -64,7 +64,7 @@ class Figures:
     facilities: int = 0
     available_s: float = 0.0
     booked_s: float = 0.0        # utilization's numerator
-    slot_s: float = 0.0          # booked slots clipped to the period (show-up's denominator)
+    slot_s: float = 0.0          # booked slots clipped to the period and to now (show-up's denominator)
     actual_s: float = 0.0
     in_slot_s: float = 0.0       # actual time inside the booked slot
     reached: int = 0
@@ -263,7 +263,8 @@ class Bounds:
         self.hi_dt = max(p.hi for p in places)
         # No booking lasts longer than its facility's longest booking: this bounds the index range
         # scanned from below as well as from above.
-        self.earliest_start = self.lo_dt - timedelta(minutes=max(p.facility.max_minutes for p in places) + 1)
+        self.longest_minutes = max(p.facility.max_minutes for p in places) + 1
+        self.earliest_start = self.lo_dt - timedelta(minutes=self.longest_minutes)
 
     def overlapping(self):
         """Bookings that overlap the period of some facility."""
@@ -333,6 +334,7 @@ def _per_pair(places: list[Place], bounds: Bounds, scope: Scope, all_facilities:
     with_baseline = and_(starts_inside, r.status == COMPLETED, UsageRecord.actual_end.is_not(None),
                          UsageRecord.output_quantity.is_not(None), EnterpriseBaseline.output_per_hour > 0)
     is_use = and_(starts_inside, Charge.kind == USE)
+    now_s = int(now.timestamp())
 
     def total(condition, value):
         return func.sum(case((condition, value), else_=0))
@@ -341,6 +343,7 @@ def _per_pair(places: list[Place], bounds: Bounds, scope: Scope, all_facilities:
         select(r.f, r.en,
                total(booked, greatest(ce - greatest(cs, func.coalesce(r.before, cs)), 0)),
                total(booked, greatest(ce - cs, 0)),
+               total(booked, greatest(least(ce, now_s) - cs, 0)),
                total(used, _clip(a_s, a_e, r.lo, r.hi)),
                total(and_(booked, used), _clip(a_s, a_e, cs, ce)),
                total(and_(starts_inside, r.status.in_(COUNTED), r.s <= int(now.timestamp())), 1),
@@ -363,14 +366,22 @@ def _per_pair(places: list[Place], bounds: Bounds, scope: Scope, all_facilities:
         .group_by(r.f, r.en)).all()
 
 
-def _suspects(bounds: Bounds, places, scope: Scope, all_facilities: bool):
-    """Booked time that may lie outside available time: overridden bookings and those over a closure."""
-    over_closure = exists().where(Closure.facility_id == Booking.facility_id, Closure.start_at < Booking.end_at,
-                                  Closure.end_at > Booking.start_at)
-    query = (select(Booking.facility_id, Booking.enterprise_id, Booking.start_at, Booking.end_at)
-             .where(Booking.status.in_(BOOKED), bounds.overlapping(),
-                    or_(Booking.rules_overridden.is_(True), over_closure)))
-    return db.session.execute(_in_scope(query, places, scope, all_facilities)).all()
+def _suspects(bounds: Bounds, places: list[Place], scope: Scope, all_facilities: bool):
+    """Booked time that may lie outside available time: overridden bookings, and bookings over one
+    of the period's closures (each closure a range of the bookings' facility and start index)."""
+    columns = (Booking.facility_id, Booking.enterprise_id, Booking.start_at, Booking.end_at)
+    query = select(*columns).where(Booking.status.in_(BOOKED), bounds.overlapping(),
+                                   Booking.rules_overridden.is_(True))
+    longest = timedelta(minutes=bounds.longest_minutes)
+    over_closures = [and_(Booking.facility_id == p.facility.id, Booking.start_at < end,
+                          Booking.start_at > start - longest, Booking.end_at > start)
+                     for p in places for start, end in p.closures]
+    query = _in_scope(query, places, scope, all_facilities)
+    if over_closures:
+        query = query.union_all(_in_scope(
+            select(*columns).where(Booking.status.in_(BOOKED), Booking.rules_overridden.is_(False), or_(*over_closures)),
+            places, scope, all_facilities))
+    return db.session.execute(query).all()
 
 
 def _money_value(value) -> Decimal:
@@ -380,11 +391,12 @@ def _money_value(value) -> Decimal:
 # --- the reports ------------------------------------------------------------------------------
 
 # The parts summed per (facility, enterprise), in this order.
-MERGED, SLOT, ACTUAL, IN_SLOT, REACHED, NO_SHOWS, SESSIONS, OUTPUT, EXPECTED, SHARED, REFERENCE, FEES, OUTSIDE = range(13)
+(MERGED, RAW, SLOT, ACTUAL, IN_SLOT, REACHED, NO_SHOWS, SESSIONS, OUTPUT, EXPECTED, SHARED, REFERENCE, FEES,
+ OUTSIDE) = range(14)
 
 
 def _parts() -> list:
-    return [0.0] * 9 + [ZERO, ZERO, ZERO, 0.0]
+    return [0.0] * SHARED + [ZERO, ZERO, ZERO, 0.0]
 
 
 @dataclass
@@ -427,8 +439,15 @@ class Base:
         """Each enterprise's booked time against every facility's available time."""
         sums, served = self._sums(lambda pair: pair[1])
         available = sum(self.available.values())
-        return {en: self._figures(parts, parts[SLOT] - parts[OUTSIDE], available, len(self.available), served[en])
+        return {en: self._figures(parts, parts[RAW] - parts[OUTSIDE], available, len(self.available), served[en])
                 for en, parts in sums.items()}
+
+
+def _report_memory() -> None:
+    """PostgreSQL's default 4 MB per sort or hash sends a year of bookings to disk; a report's
+    transaction gets more (``SET LOCAL`` ends with the transaction)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
 def base(scope: Scope, period: Period, facilities: list[Facility] | None = None,
@@ -441,6 +460,7 @@ def base(scope: Scope, period: Period, facilities: list[Facility] | None = None,
         return result
     pairs = result.pairs
     bounds = Bounds(found)
+    _report_memory()
     everything = scope.chain_ids is None and scope.kinds is None and scope.facility_ids is None
     if everything and len(found) != db.session.scalar(select(func.count(Facility.id))):
         everything = False  # inactive facilities exist: keep to the listed ones
@@ -478,7 +498,7 @@ def utilization(scope: Scope, period: Period, group_by: str = "facility",
         total = Figures()
         for figures in rows.values():
             total.add(figures)
-        total.weeks = period.days / 7
+        total.weeks, total.facilities = period.days / 7, len(facilities)
         return rows, total
     found = base(scope, period, now=now)
     return group(found, group_by), _total(found, group_by)
@@ -538,7 +558,7 @@ def fairness(scope: Scope, period: Period, found: Base | None = None, now: datet
     found = found or base(scope, period, now=now)
     hours: dict[int, float] = defaultdict(float)
     for (_f, en), parts in found.pairs.items():
-        hours[en] += (parts[SLOT] - parts[OUTSIDE]) / HOUR
+        hours[en] += (parts[RAW] - parts[OUTSIDE]) / HOUR
     chain_ids = {p.facility.chain_id for p in found.places}
     if chain_ids:
         members = select(chain_enterprises.c.enterprise_id).where(chain_enterprises.c.chain_id.in_(chain_ids))
@@ -559,7 +579,8 @@ GROUP_COLUMNS = {"facility": Booking.facility_id, "enterprise": Booking.enterpri
 def lead_times(scope: Scope, period: Period, group_by: str | None = None,
                facilities: list[Facility] | None = None) -> dict:
     """{group: (median hours, 90th percentile hours, decisions)} by the nearest-rank method, for the
-    bookings starting in the period that were decided (approved or rejected); group None: all."""
+    bookings starting in the period that a person decided (approved or rejected; facilities that need
+    no approval decide at once and are left out); group None: all."""
     if group_by == "month":
         facilities = facilities_in(scope) if facilities is None else facilities
         return {month.start.strftime("%Y-%m"): found
@@ -575,7 +596,7 @@ def lead_times(scope: Scope, period: Period, group_by: str | None = None,
     leads = _in_scope(
         select(key.label("g"), (epoch(Booking.decided_at) - epoch(Booking.created_at)).label("lead"))
         .join(Facility, Facility.id == Booking.facility_id)
-        .where(Booking.decided_at.is_not(None), Booking.start_at >= bounds.lo_dt, Booking.start_at < bounds.hi_dt,
+        .where(Booking.decided_at.is_not(None), Booking.decided_by_id.is_not(None), Booking.start_at >= bounds.lo_dt, Booking.start_at < bounds.hi_dt,
                s >= bounds.lo(Booking.facility_id), s < bounds.hi(Booking.facility_id)),
         found, scope, False).subquery()
     ranked = select(leads.c.g, leads.c.lead,
@@ -614,7 +635,9 @@ class Heatmap:
 
 
 def heatmap(scope: Scope, period: Period, facilities: list[Facility] | None = None) -> Heatmap:
-    """Booked hours per local weekday and hour, against bookable hours (closures not deducted).
+    """Booked hours per local weekday and hour, against bookable hours (closures not deducted). Local
+    time uses each facility's UTC offset at the start of the period (zones with daylight saving
+    time shift by an hour for part of a period that crosses a change).
 
     SQL groups the booked intervals by the minute of the week they start and end at; a running sum
     over the 10 080 minutes of a week then gives how many bookings cover each minute.
@@ -675,6 +698,7 @@ class Report:
     total: Figures
     previous: Figures
     fairness: Fairness
+    previous_fairness: Fairness
     lead: dict
     lead_total: tuple | None
     previous_lead: tuple | None
@@ -693,10 +717,12 @@ def report(scope: Scope, period: Period, group_by: str = "facility", now: dateti
     else:
         found = base(scope, period, facilities, now)
         rows, total = group(found, group_by), _total(found, group_by)
-    previous = _total(base(scope, before, facilities, now), group_by)
+    found_before = base(scope, before, facilities, now)
+    previous = _total(found_before, group_by)
     lead = lead_times(scope, period, group_by, facilities)
     return Report(scope=scope, period=period, group_by=group_by, rows=rows, total=total, previous=previous,
-                  fairness=fairness(scope, period, found), lead=lead,
+                  fairness=fairness(scope, period, found), previous_fairness=fairness(scope, before, found_before),
+                  lead=lead,
                   lead_total=lead_times(scope, period, None, facilities).get(None),
                   previous_lead=lead_times(scope, before, None, facilities).get(None),
                   heatmap=heatmap(scope, period, facilities), facilities=facilities)

@@ -154,6 +154,16 @@ def test_actual_utilization_and_show_up_efficiency(make, line):
     assert result.show_up_efficiency == pytest.approx(2.75 / 4)
 
 
+def test_show_up_efficiency_ignores_booked_time_still_to_come(make, line):
+    past = book(make, line, day(0), "08:00", "10:00")
+    use(past, local(day(0), "08:00"), local(day(0), "10:00"))
+    book(make, line, day(3), "08:00", "10:00", "approved")
+    now = local(day(1), "12:00")
+    rows, _total = engine.utilization(Scope(facility_ids=frozenset({line.id})), WEEK, now=now)
+    assert rows[line.id].show_up_efficiency == 1
+    assert rows[line.id].booked_hours == 4
+
+
 def test_a_booking_still_checked_in_counts_until_now(make, line):
     running = book(make, line, day(0), "08:00", "12:00", "checked_in")
     use(running, local(day(0), "08:00"), None)
@@ -247,12 +257,17 @@ def test_hours_share_hhi_and_gini_per_enterprise(make, chain, line):
 # --- approval lead time --------------------------------------------------------------------------------
 
 def test_lead_time_median_and_p90_by_nearest_rank(make, line):
+    manager = make.manager(line)
     for n, hours in enumerate((1, 2, 3, 10)):
         start = local(day(n), "08:00")
         created = start - timedelta(days=3)
         make.booking(line, start, start + timedelta(hours=1), status="approved", created_at=created,
-                     decided_at=created + timedelta(hours=hours))
+                     decided_at=created + timedelta(hours=hours), decided_by_id=manager.id)
     book(make, line, day(4), "08:00", "09:00", "pending")
+    # Approved at once by a facility that needs no approval: no one decided, no lead time.
+    instant = local(day(4), "10:00")
+    make.booking(line, instant, instant + timedelta(hours=1), status="approved", created_at=instant - timedelta(days=1),
+                 decided_at=instant - timedelta(days=1))
     median, p90, decided = engine.lead_times(Scope(facility_ids=frozenset({line.id})), WEEK)[None]
     assert (median, p90, decided) == (2, 10, 4)
     assert engine.nearest_rank([1, 2, 3, 10], 50) == 2
@@ -279,6 +294,7 @@ def test_group_by_month_splits_a_booking_across_the_month_boundary(make, chain):
     assert (rows["2026-09"].booked_hours, rows["2026-10"].booked_hours) == (2, 1)
     assert (rows["2026-09"].available_hours, rows["2026-10"].available_hours) == (30 * 24, 31 * 24)
     assert total.booked_hours == 3
+    assert total.facilities == 1 and total.weeks == 61 / 7
 
 
 def test_group_by_kind_and_chain(make, chain, line):
