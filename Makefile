@@ -9,7 +9,7 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 TRANSLATIONS := booking/translations
 CATALOGS := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
 
-.PHONY: run install db test test-pg clean translations-extract translations-update
+.PHONY: run install db test test-pg clean translations-extract translations-update bench-data bench-reports
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,26 @@ test: install
 # The whole suite against PostgreSQL (the database is emptied and migrated).
 test-pg: install
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest
+
+# Benchmarks: a county-scale SQLite database (generated once, a few minutes), then the report timings.
+# BENCH_PG_URL=postgresql://postgres@127.0.0.1:5432/bench also times a PostgreSQL database filled the same way.
+BENCH_DB := instance/bench.sqlite
+BENCH_BOOKINGS ?= 1500000
+BENCH_RUNS ?= 5
+
+bench-data: $(BENCH_DB)
+
+$(BENCH_DB): | install
+	rm -f $@.partial $@.partial-wal $@.partial-shm
+	DATABASE_URL=sqlite:///$(CURDIR)/$@.partial $(FLASK) db upgrade
+	DATABASE_URL=sqlite:///$(CURDIR)/$@.partial $(FLASK) generate-load --bookings $(BENCH_BOOKINGS)
+	rm -f $@.partial-wal $@.partial-shm
+	mv $@.partial $@
+
+bench-reports: bench-data
+	DATABASE_URL=sqlite:///$(CURDIR)/$(BENCH_DB) $(BIN)/python bench/reports.py --runs $(BENCH_RUNS)
+	@if [ -n "$(BENCH_PG_URL)" ]; then \
+		echo; DATABASE_URL=$(BENCH_PG_URL) $(BIN)/python bench/reports.py --runs $(BENCH_RUNS); fi
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

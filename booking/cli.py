@@ -65,4 +65,20 @@ def close_no_shows() -> None:
     click.echo(f"{no_shows} no-shows, {auto_closed} closed automatically")
 
 
-commands = [create_token, load_demo, create_admin, close_no_shows]
+@click.command("generate-load")
+@click.option("--bookings", default=1_500_000, show_default=True, type=click.IntRange(min=0),
+              help="How many bookings to generate.")
+@click.option("--years", default=5, show_default=True, type=click.IntRange(1, 10),
+              help="Years of history, ending four weeks from today.")
+@click.option("--seed", default=1, show_default=True, help="The same seed on the same day gives the same data.")
+def generate_load(bookings: int, years: int, seed: int) -> None:
+    """Fill an empty, migrated database with a county-scale dataset for benchmarks (10 chains,
+    500 enterprises, 300 facilities, years of bookings with their usage and charges)."""
+    from .demo.county import CountyError, generate
+    try:
+        generate(bookings=bookings, years=years, seed=seed, echo=click.echo)
+    except CountyError as error:
+        raise click.ClickException(str(error)) from error
+
+
+commands = [create_token, load_demo, create_admin, close_no_shows, generate_load]
