@@ -31,7 +31,7 @@ def headers() -> list[str]:
         "booked": _("Booked time"), "actual": _("Actual time"), "billable_hours": _("Billable hours"),
         "billable_quantity": _("Billable quantity"), "unit": _("Unit"), "rate": _("Shared rate"),
         "rate_unit": _("Rate unit"), "amount": _("Shared amount"), "reference_amount": _("Reference amount"),
-        "savings": _("Savings"), "savings_percent": _("Savings (% of reference cost)"), "fees": _("Fees"),
+        "savings": _("Savings"), "savings_percent": _("Savings rate (%)"), "fees": _("Fees"),
         "fee_kinds": _("Fee"), "currency": _("Currency"),
     }
     return [names[name] for name, _kind in COLUMNS]

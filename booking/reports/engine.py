@@ -445,9 +445,10 @@ class Base:
 
 def _report_memory() -> None:
     """PostgreSQL's default 4 MB per sort or hash sends a year of bookings to disk; a report's
-    transaction gets more (``SET LOCAL`` ends with the transaction)."""
+    transaction gets more, without JIT compilation (``SET LOCAL`` ends with the transaction)."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SET LOCAL work_mem = '64MB'"))
+        db.session.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves here
 
 
 def base(scope: Scope, period: Period, facilities: list[Facility] | None = None,

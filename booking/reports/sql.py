@@ -27,7 +27,8 @@ class least(GenericFunction):
 
 @compiles(epoch)
 def _epoch_pg(element, compiler, **kw):
-    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS BIGINT)"
+    # date_part gives double precision; EXTRACT gives numeric, much slower to compute.
+    return f"CAST(date_part('epoch', {compiler.process(element.clauses, **kw)}) AS BIGINT)"
 
 
 @compiles(epoch, "sqlite")

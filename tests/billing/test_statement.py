@@ -108,12 +108,12 @@ def test_csv_repeats_the_pages_numbers(client, auth, scene, month):
     assert header[:4] == ["Date", "Booking no.", "Facility", "Status"] and "Shared amount" in header
     assert len(body) == 6 + 2 + 1  # lines, a subtotal per facility, the total
     column = {name: header.index(name) for name in ("Shared amount", "Reference amount", "Savings", "Fees",
-                                                    "Billable hours", "Savings (% of reference cost)")}
+                                                    "Billable hours", "Savings rate (%)")}
     total = body[-1]
     assert total[2] == "Total" and [total[column[c]] for c in ("Shared amount", "Reference amount", "Savings",
                                                                 "Fees")] == ["2325.00", "4915.00", "2590.00",
                                                                              "1200.00"]
-    assert total[column["Savings (% of reference cost)"]] == "52.7"
+    assert total[column["Savings rate (%)"]] == "52.7"
     for row in body:
         for name in ("Shared amount", "Reference amount", "Savings"):
             assert money(row[column[name]]) in html, (name, row)
