@@ -145,3 +145,30 @@ class AuthActions:
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
+
+
+@pytest.fixture
+def count_queries(app):
+    """``with count_queries() as seen: ...``; ``len(seen)`` is the number of SQL statements run,
+    transaction control (BEGIN, SAVEPOINT, COMMIT, SET ...) aside."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    from booking.extensions import db
+
+    control = ("BEGIN", "SAVEPOINT", "RELEASE", "PRAGMA", "COMMIT", "ROLLBACK", "SET ")
+
+    @contextmanager
+    def counting():
+        seen: list[str] = []
+
+        def _count(_conn, _cursor, statement, *_args):
+            if not statement.lstrip().upper().startswith(control):
+                seen.append(statement)
+        event.listen(db.engine, "before_cursor_execute", _count)
+        try:
+            yield seen
+        finally:
+            event.remove(db.engine, "before_cursor_execute", _count)
+    return counting

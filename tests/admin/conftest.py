@@ -5,12 +5,10 @@ test client shares the test's session.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from booking.accounts.models import AuditEntry, User
 from booking.extensions import db
@@ -67,22 +65,3 @@ def audit(action: str, object_id: int | None = None) -> list[AuditEntry]:
 
 def text(response) -> str:
     return response.get_data(as_text=True)
-
-
-@pytest.fixture
-def count_queries(app):
-    """``with count_queries() as seen: ...``; ``len(seen)`` is the number of SQL statements run."""
-    @contextmanager
-    def counting() -> Iterator[list[str]]:
-        seen: list[str] = []
-
-        def _count(_conn, _cursor, statement, *_args):
-            if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "PRAGMA")):
-                seen.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", _count)
-        try:
-            yield seen
-        finally:
-            event.remove(db.engine, "before_cursor_execute", _count)
-    return counting

@@ -6,13 +6,10 @@ request and runs the request in a context of its own, as in production.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
 from booking.accounts.models import User
-from booking.extensions import db
 from booking.facilities.models import Facility
 from booking.organisation.models import Chain
 
@@ -71,25 +68,4 @@ class ApiClient:
 def api(client, make) -> ApiClient:
     return ApiClient(client, make)
 
-
-class StatementCounter:
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, *_args):
-        self.count += 1
-
-
-@pytest.fixture
-def count_statements(app):
-    """``with count_statements() as counter: ...``: the SQL statements run inside the block."""
-    @contextmanager
-    def counting():
-        counter = StatementCounter()
-        event.listen(db.engine, "before_cursor_execute", counter)
-        try:
-            yield counter
-        finally:
-            event.remove(db.engine, "before_cursor_execute", counter)
-    return counting
 

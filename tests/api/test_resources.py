@@ -115,7 +115,7 @@ def test_bad_resource_filters_are_422(api, scene, query, code, field):
     assert error_of(response)["details"]["field"] == field
 
 
-def test_listing_resources_issues_a_fixed_number_of_queries(api, make, scene, count_statements):
+def test_listing_resources_issues_a_fixed_number_of_queries(api, make, scene, count_queries):
     secret = api.token(scene.admin)
 
     def add_facilities(n: int) -> None:
@@ -125,10 +125,10 @@ def test_listing_resources_issues_a_fixed_number_of_queries(api, make, scene, co
         db.session.commit()
 
     def statements_for(expected_resources: int) -> int:
-        with count_statements() as counter:
+        with count_queries() as counter:
             response = api.get("/api/v1/resources", token=secret)
         assert len(response.get_json()["resources"]) == expected_resources
-        return counter.count
+        return len(counter)
 
     add_facilities(1)
     few = statements_for(2)

@@ -1,16 +1,13 @@
 """Billing fixtures: a production line with rates and fees, its manager, and the people around it."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
 
 from booking.accounts.models import User
-from booking.extensions import db
 from booking.facilities.models import Facility
 from booking.organisation.models import Enterprise
 from booking.timeutil import utcnow
@@ -51,21 +48,3 @@ def scene(make) -> Scene:
     return Scene(facility=facility, enterprise=enterprise, member=make.user(enterprise, name="Member Ma"),
                  enterprise_admin=make.user(enterprise, role="admin"), rival=make.member(chain),
                  manager=make.manager(facility), admin=make.admin(), now=utcnow().replace(microsecond=0))
-
-
-@pytest.fixture
-def count_statements(app):
-    """``with count_statements() as seen: ...``; ``len(seen)`` is the number of SQL statements run."""
-    @contextmanager
-    def counting():
-        seen: list[str] = []
-
-        def _count(_conn, _cursor, statement, *_args):
-            if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "PRAGMA")):
-                seen.append(statement)
-        event.listen(db.engine, "before_cursor_execute", _count)
-        try:
-            yield seen
-        finally:
-            event.remove(db.engine, "before_cursor_execute", _count)
-    return counting

@@ -161,13 +161,13 @@ def _backlog(make, scene, n: int) -> None:
     db.session.commit()
 
 
-def test_close_overdue_charges_in_a_fixed_number_of_statements(make, scene, count_statements):
+def test_close_overdue_charges_in_a_fixed_number_of_statements(make, scene, count_queries):
     _backlog(make, scene, 2)
-    with count_statements() as few:
+    with count_queries() as few:
         assert close_overdue(now=scene.now) == (2, 2)
     db.session.commit()
     _backlog(make, scene, 12)
-    with count_statements() as many:
+    with count_queries() as many:
         assert close_overdue(now=scene.now) == (12, 12)
     assert len(many) == len(few), "\n".join(many)
     db.session.expire_all()

@@ -192,11 +192,11 @@ def test_navigation_and_admin_page_link_to_the_statement(client, auth, scene):
     assert f'href="/enterprises/{scene.enterprise.id}/statement"' in html
 
 
-def test_statement_page_runs_a_fixed_number_of_queries(client, auth, make, scene, month, count_statements):
+def test_statement_page_runs_a_fixed_number_of_queries(client, auth, make, scene, month, count_queries):
     auth.login(scene.member)
 
     def statements() -> int:
-        with count_statements() as seen:
+        with count_queries() as seen:
             page(client, scene.enterprise.id)
         return len(seen)
 

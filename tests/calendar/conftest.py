@@ -6,15 +6,12 @@ would see with the database, not what the writer believes it wrote.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import vobject
-from sqlalchemy import event
 
 from booking.accounts.models import User
 from booking.extensions import db
@@ -85,23 +82,3 @@ def next_dst_change(tz: ZoneInfo, after: date | None = None) -> date:
             return following
         day = following
     raise AssertionError("no daylight-saving change within a year")
-
-
-@pytest.fixture
-def count_queries(app):
-    """``with count_queries() as seen: ...``; ``len(seen)`` is the number of SQL statements run."""
-    @contextmanager
-    def counting() -> Iterator[list[str]]:
-        seen: list[str] = []
-
-        def _count(_conn, _cursor, statement, *_args):
-            if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "PRAGMA", "COMMIT",
-                                                          "ROLLBACK", "SET ")):
-                seen.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", _count)
-        try:
-            yield seen
-        finally:
-            event.remove(db.engine, "before_cursor_execute", _count)
-    return counting

@@ -7,14 +7,12 @@ open every day 08:00–20:00 (360 hours) that nobody booked.
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
-from sqlalchemy import event
 
 from booking.accounts.models import User
 from booking.billing.models import Charge
@@ -274,30 +272,14 @@ def test_print_pack_renders(client, auth, scene):
 
 # --- queries ------------------------------------------------------------------------------------
 
-@pytest.fixture
-def count_statements(app):
-    @contextmanager
-    def counting():
-        seen: list[str] = []
 
-        def _count(_conn, _cursor, statement, *_args):
-            if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "PRAGMA")):
-                seen.append(statement)
-        event.listen(db.engine, "before_cursor_execute", _count)
-        try:
-            yield seen
-        finally:
-            event.remove(db.engine, "before_cursor_execute", _count)
-    return counting
-
-
-def test_the_page_runs_as_many_queries_for_20_bookings_as_for_2(client, auth, make, scene, count_statements):
+def test_the_page_runs_as_many_queries_for_20_bookings_as_for_2(client, auth, make, scene, count_queries):
     auth.login(scene.committee)
     completed(make, scene.idle, scene.rival, MONDAY, "08:00", "09:00")
     db.session.commit()
 
     def statements(query: str) -> int:
-        with count_statements() as seen:
+        with count_queries() as seen:
             assert client.get(f"/reports?{query}").status_code == 200
         return len(seen)
 

@@ -34,26 +34,3 @@ def scene(make) -> Scene:
     return Scene(facility=facility, member=make.member(chain), rival=make.member(chain),
                  manager=make.manager(facility), committee=make.committee(chain),
                  now=utcnow().replace(microsecond=0))
-
-
-@pytest.fixture
-def count_statements(app):
-    """``with count_statements() as seen: ...``; ``len(seen)`` is the number of SQL statements run."""
-    from contextlib import contextmanager
-
-    from sqlalchemy import event
-
-    from booking.extensions import db
-
-    @contextmanager
-    def counting():
-        seen = []
-
-        def _count(_conn, _cursor, statement, *_args):
-            seen.append(statement)
-        event.listen(db.engine, "before_cursor_execute", _count)
-        try:
-            yield seen
-        finally:
-            event.remove(db.engine, "before_cursor_execute", _count)
-    return counting

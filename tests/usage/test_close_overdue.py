@@ -60,12 +60,12 @@ def test_checked_in_booking_still_running_is_left_alone(make, scene):
     assert booking.status == "checked_in" and booking.usage.actual_end is None
 
 
-def test_second_run_closes_nothing_and_costs_one_query(make, scene, count_statements):
+def test_second_run_closes_nothing_and_costs_one_query(make, scene, count_queries):
     scene.booking(make, start_in=-300, minutes=60)
     checked_in(make, scene, start_in=-200)
     assert close_overdue(now=scene.now) == (1, 1)
     db.session.commit()
-    with count_statements() as seen:
+    with count_queries() as seen:
         assert close_overdue(now=scene.now) == (0, 0)
     assert len(seen) <= 2  # the candidates' query (and BEGIN on SQLite)
 
@@ -77,13 +77,13 @@ def _scene_of(make, scene, n: int) -> None:
     db.session.commit()
 
 
-def test_query_count_does_not_grow_with_the_number_of_bookings(app, make, scene, count_statements):
+def test_query_count_does_not_grow_with_the_number_of_bookings(app, make, scene, count_queries):
     _scene_of(make, scene, 2)
-    with count_statements() as few:
+    with count_queries() as few:
         assert close_overdue(now=scene.now) == (2, 2)
     db.session.commit()
     _scene_of(make, scene, 12)
-    with count_statements() as many:
+    with count_queries() as many:
         assert close_overdue(now=scene.now) == (12, 12)
     assert len(many) == len(few), "\n".join(many)
 
