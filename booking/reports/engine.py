@@ -24,38 +24,42 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from math import ceil
 
-from sqlalchemy import BigInteger, and_, case, cast, func, literal, or_, select, text
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, case, func, literal, or_, select, text
 
 from ..billing.models import LATE_CANCEL, NO_SHOW_FEE, USE, Charge, EnterpriseBaseline
 from ..bookings.models import (
-    APPROVED,
     CANCELLED,
-    CHECKED_IN,
     COMPLETED,
     NO_SHOW,
     Booking,
 )
+from ..db import ZERO
 from ..extensions import db
-from ..facilities.models import Closure, Facility
-from ..facilities.rules import bookable_intervals, merge, subtract
+from ..facilities.models import Facility
 from ..organisation.models import Enterprise, chain_enterprises
-from ..timeutil import MINUTES_PER_DAY, local_at, utcnow
+from ..timeutil import utcnow
 from ..usage.models import UsageRecord
-from .query import Period, Scope
+from .places import (
+    BOOKED,
+    HOUR,
+    Bounds,
+    Place,
+    available_seconds,
+    clip,
+    facilities_in,
+    in_scope,
+    outside_seconds,
+    places,
+)
+from .query import Period, Scope, month_periods
 from .sql import epoch, greatest, least
+from .timing import Heatmap, heatmap, lead_times, nearest_rank  # noqa: F401 - part of the engine's interface
 
-BOOKED = (APPROVED, CHECKED_IN, COMPLETED)
 COUNTED = BOOKED + (NO_SHOW,)
-HOUR = 3600
-WEEK_MINUTES = 7 * MINUTES_PER_DAY
-ZERO = Decimal("0.00")
-# 1970-01-01 was a Thursday: minute 0 of the epoch is minute 3 × 1440 of a Monday-first week.
-EPOCH_WEEK_MINUTE = 3 * MINUTES_PER_DAY
+
 
 
 @dataclass
@@ -135,176 +139,7 @@ class Figures:
         return self.sessions / self.facilities / self.weeks if self.facilities and self.weeks else None
 
 
-# --- the facilities in scope, their time zones and available hours ----------------------------
-
-@dataclass
-class Place:
-    facility: Facility
-    lo: datetime   # the period's bounds in the facility's local time, as UTC
-    hi: datetime
-    closures: list[tuple[datetime, datetime]]
-
-    @property
-    def windows(self) -> dict[int, list[tuple[int, int]]]:
-        by_day: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        for window in self.facility.hours:
-            by_day[window.weekday].append((window.start_minute, window.end_minute))
-        return {day: _merge_minutes(spans) for day, spans in by_day.items()}
-
-
-def _merge_minutes(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[list[int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    return [(s, e) for s, e in merged]
-
-
-def facilities_in(scope: Scope) -> list[Facility]:
-    query = (select(Facility).where(Facility.active.is_(True)).options(selectinload(Facility.hours))
-             .order_by(Facility.chain_id, Facility.name))
-    if scope.chain_ids is not None:
-        query = query.where(Facility.chain_id.in_(scope.chain_ids))
-    if scope.kinds is not None:
-        query = query.where(Facility.kind.in_(scope.kinds))
-    if scope.facility_ids is not None:
-        query = query.where(Facility.id.in_(scope.facility_ids))
-    return list(db.session.scalars(query))
-
-
-def places(facilities: list[Facility], period: Period) -> list[Place]:
-    """Each facility with the period's bounds in its time zone and the closures inside them."""
-    found = [Place(f, local_at(period.start, 0, f.tz), local_at(period.end, 0, f.tz), []) for f in facilities]
-    if found:
-        lo, hi = min(p.lo for p in found), max(p.hi for p in found)
-        by_id = {p.facility.id: p for p in found}
-        closures = db.session.execute(
-            select(Closure.facility_id, Closure.start_at, Closure.end_at)
-            .where(Closure.facility_id.in_(by_id), Closure.start_at < hi, Closure.end_at > lo))
-        for facility_id, start, end in closures:
-            place = by_id[facility_id]
-            start, end = max(start, place.lo), min(end, place.hi)
-            if start < end:
-                place.closures.append((start, end))
-        for place in found:
-            place.closures = merge(place.closures)
-    return found
-
-
-def _fixed_offset(tz, lo: datetime, hi: datetime) -> bool:
-    probe, offset = lo, lo.astimezone(tz).utcoffset()
-    while probe < hi:
-        probe += timedelta(days=28)
-        if min(probe, hi).astimezone(tz).utcoffset() != offset:
-            return False
-    return True
-
-
-def weekday_counts(start: date, end: date) -> list[int]:
-    """How many Mondays, Tuesdays, ... lie in [start, end)."""
-    days = (end - start).days
-    counts = [days // 7] * 7
-    for i in range(days % 7):
-        counts[(start.weekday() + i) % 7] += 1
-    return counts
-
-
-def _seconds(intervals) -> float:
-    return sum((e - s).total_seconds() for s, e in intervals)
-
-
-def _bookable_seconds(windows: dict, offset: float, start: datetime, end: datetime) -> float:
-    """Bookable seconds in [start, end) for a zone with a fixed UTC offset (integer arithmetic)."""
-    first, last = start.timestamp() + offset, end.timestamp() + offset
-    total = 0.0
-    for day in range(int(first // 86400), int((last - 1) // 86400) + 1):
-        midnight = day * 86400
-        for s, e in windows.get((day + 3) % 7, ()):   # the epoch's day 0 was a Thursday
-            total += max(0.0, min(last, midnight + e * 60) - max(first, midnight + s * 60))
-    return total
-
-
-def available_seconds(place: Place, period: Period) -> float:
-    """Bookable hours in the period minus closures, in seconds."""
-    f, windows = place.facility, place.windows
-    if _fixed_offset(f.tz, place.lo, place.hi):
-        counts = weekday_counts(period.start, period.end)
-        offset = place.lo.astimezone(f.tz).utcoffset().total_seconds()
-        total = 60.0 * sum(counts[day] * sum(e - s for s, e in spans) for day, spans in windows.items())
-        return total - sum(_bookable_seconds(windows, offset, start, end) for start, end in place.closures)
-    total = _seconds(bookable_intervals(f, f.hours, place.lo, place.hi))
-    return total - sum(_seconds(bookable_intervals(f, f.hours, start, end)) for start, end in place.closures)
-
-
-def outside_seconds(place: Place, intervals: list[tuple[datetime, datetime]]) -> float:
-    """The part of ``intervals`` (merged here) that lies outside bookable hours or inside a closure."""
-    total = 0.0
-    for start, end in merge((max(s, place.lo), min(e, place.hi)) for s, e in intervals):
-        if start < end:
-            inside = subtract(bookable_intervals(place.facility, place.facility.hours, start, end), place.closures)
-            total += (end - start).total_seconds() - _seconds(inside)
-    return total
-
-
 # --- SQL --------------------------------------------------------------------------------------
-
-class Bounds:
-    """The period's bounds per facility as SQL expressions: one bind value per time zone."""
-
-    def __init__(self, places: list[Place]):
-        self.places = places
-        by_bounds: dict[tuple[datetime, datetime], list[int]] = defaultdict(list)
-        for p in places:
-            by_bounds[(p.lo, p.hi)].append(p.facility.id)
-        self.groups = by_bounds
-        self.lo_dt = min(p.lo for p in places)
-        self.hi_dt = max(p.hi for p in places)
-        # No booking lasts longer than its facility's longest booking: this bounds the index range
-        # scanned from below as well as from above.
-        self.longest_minutes = max(p.facility.max_minutes for p in places) + 1
-        self.earliest_start = self.lo_dt - timedelta(minutes=self.longest_minutes)
-
-    def overlapping(self):
-        """Bookings that overlap the period of some facility."""
-        return and_(Booking.start_at < self.hi_dt, Booking.start_at > self.earliest_start,
-                    Booking.end_at > self.lo_dt)
-
-    def _pick(self, facility_col, index: int, convert=lambda v: int(v.timestamp())):
-        if len(self.groups) == 1:
-            return literal(convert(next(iter(self.groups))[index]))
-        return case(*[(facility_col.in_(ids), literal(convert(bounds[index])))
-                      for bounds, ids in self.groups.items()], else_=literal(0))
-
-    def lo(self, facility_col):
-        return self._pick(facility_col, 0)
-
-    def hi(self, facility_col):
-        return self._pick(facility_col, 1)
-
-    def offset_minutes(self, facility_col):
-        """Each facility's UTC offset (at the period's start), for local weekday and hour."""
-        by_offset: dict[int, list[int]] = defaultdict(list)
-        for p in self.places:
-            by_offset[int(p.lo.astimezone(p.facility.tz).utcoffset().total_seconds() // 60)].append(p.facility.id)
-        if len(by_offset) == 1:
-            return literal(next(iter(by_offset)))
-        return case(*[(facility_col.in_(ids), literal(offset)) for offset, ids in by_offset.items()],
-                    else_=literal(0))
-
-
-def _in_scope(query, places: list[Place], scope: Scope, all_facilities: bool):
-    if not all_facilities:
-        query = query.where(Booking.facility_id.in_([p.facility.id for p in places]))
-    if scope.enterprise_ids is not None:
-        query = query.where(Booking.enterprise_id.in_(scope.enterprise_ids))
-    return query
-
-
-def _clip(start, end, lo, hi):
-    return greatest(least(end, hi) - greatest(start, lo), 0)
-
 
 def _per_pair(places: list[Place], bounds: Bounds, scope: Scope, all_facilities: bool, now: datetime):
     """Per (facility, enterprise): time, counts, output and money, in one query.
@@ -315,7 +150,7 @@ def _per_pair(places: list[Place], bounds: Bounds, scope: Scope, all_facilities:
     query joins the usage record, the charge and the baseline and sums."""
     lo, hi = bounds.lo(Booking.facility_id), bounds.hi(Booking.facility_id)
     booked = Booking.status.in_(BOOKED)
-    rows = _in_scope(
+    rows = in_scope(
         select(Booking.id.label("id"), Booking.facility_id.label("f"), Booking.enterprise_id.label("en"),
                Booking.status.label("status"), epoch(Booking.start_at).label("s"), epoch(Booking.end_at).label("e"),
                lo.label("lo"), hi.label("hi"),
@@ -344,8 +179,8 @@ def _per_pair(places: list[Place], bounds: Bounds, scope: Scope, all_facilities:
                total(booked, greatest(ce - greatest(cs, func.coalesce(r.before, cs)), 0)),
                total(booked, greatest(ce - cs, 0)),
                total(booked, greatest(least(ce, now_s) - cs, 0)),
-               total(used, _clip(a_s, a_e, r.lo, r.hi)),
-               total(and_(booked, used), _clip(a_s, a_e, cs, ce)),
+               total(used, clip(a_s, a_e, r.lo, r.hi)),
+               total(and_(booked, used), clip(a_s, a_e, cs, ce)),
                total(and_(starts_inside, r.status.in_(COUNTED), r.s <= int(now.timestamp())), 1),
                total(and_(starts_inside, r.status == NO_SHOW), 1),
                total(and_(starts_inside, r.status == COMPLETED), 1),
@@ -376,9 +211,9 @@ def _suspects(bounds: Bounds, places: list[Place], scope: Scope, all_facilities:
     over_closures = [and_(Booking.facility_id == p.facility.id, Booking.start_at < end,
                           Booking.start_at > start - longest, Booking.end_at > start)
                      for p in places for start, end in p.closures]
-    query = _in_scope(query, places, scope, all_facilities)
+    query = in_scope(query, places, scope, all_facilities)
     if over_closures:
-        query = query.union_all(_in_scope(
+        query = query.union_all(in_scope(
             select(*columns).where(Booking.status.in_(BOOKED), Booking.rules_overridden.is_(False), or_(*over_closures)),
             places, scope, all_facilities))
     return db.session.execute(query).all()
@@ -479,15 +314,6 @@ def base(scope: Scope, period: Period, facilities: list[Facility] | None = None,
     return result
 
 
-def month_periods(period: Period) -> list[Period]:
-    months, day = [], period.start
-    while day < period.end:
-        following = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
-        months.append(Period(day, min(following, period.end)))
-        day = following
-    return months
-
-
 def utilization(scope: Scope, period: Period, group_by: str = "facility",
                 now: datetime | None = None) -> tuple[dict, Figures]:
     """Rows keyed by the group (facility id, enterprise id, kind, chain id or "YYYY-MM") and the total."""
@@ -569,123 +395,6 @@ def fairness(scope: Scope, period: Period, found: Base | None = None, now: datet
             hours.setdefault(enterprise_id, 0.0)
     values = [max(v, 0.0) for v in hours.values()]
     return Fairness(dict(hours), hhi(values), gini(values), sum(values))
-
-
-# --- approval lead time ------------------------------------------------------------------------
-
-GROUP_COLUMNS = {"facility": Booking.facility_id, "enterprise": Booking.enterprise_id, "kind": Facility.kind,
-                 "chain": Facility.chain_id}
-
-
-def lead_times(scope: Scope, period: Period, group_by: str | None = None,
-               facilities: list[Facility] | None = None) -> dict:
-    """{group: (median hours, 90th percentile hours, decisions)} by the nearest-rank method, for the
-    bookings starting in the period that a person decided (approved or rejected; facilities that need
-    no approval decide at once and are left out); group None: all."""
-    if group_by == "month":
-        facilities = facilities_in(scope) if facilities is None else facilities
-        return {month.start.strftime("%Y-%m"): found
-                for month in month_periods(period)
-                for found in [lead_times(scope, month, None, facilities).get(None)] if found}
-    facilities = facilities_in(scope) if facilities is None else facilities
-    found = places(facilities, period)
-    if not found:
-        return {}
-    bounds = Bounds(found)
-    s = epoch(Booking.start_at)
-    key = GROUP_COLUMNS[group_by] if group_by else literal(0)
-    leads = _in_scope(
-        select(key.label("g"), (epoch(Booking.decided_at) - epoch(Booking.created_at)).label("lead"))
-        .join(Facility, Facility.id == Booking.facility_id)
-        .where(Booking.decided_at.is_not(None), Booking.decided_by_id.is_not(None), Booking.start_at >= bounds.lo_dt, Booking.start_at < bounds.hi_dt,
-               s >= bounds.lo(Booking.facility_id), s < bounds.hi(Booking.facility_id)),
-        found, scope, False).subquery()
-    ranked = select(leads.c.g, leads.c.lead,
-                    func.row_number().over(partition_by=leads.c.g, order_by=leads.c.lead).label("rank"),
-                    func.count().over(partition_by=leads.c.g).label("n")).subquery()
-    median_rank, p90_rank = (ranked.c.n * 50 + 99) // 100, (ranked.c.n * 90 + 99) // 100
-    result: dict = {}
-    for g, lead, n, is_median, is_p90 in db.session.execute(
-            select(ranked.c.g, ranked.c.lead, ranked.c.n, ranked.c.rank == median_rank, ranked.c.rank == p90_rank)
-            .where(or_(ranked.c.rank == median_rank, ranked.c.rank == p90_rank))):
-        key = g if group_by else None
-        median, p90, _n = result.get(key, (None, None, n))
-        hours = max(lead, 0) / HOUR
-        result[key] = (hours if is_median else median, hours if is_p90 else p90, n)
-    return result
-
-
-def nearest_rank(values: list[float], percent: int) -> float | None:
-    """The nearest-rank percentile, as the SQL above computes it (for tests and checks)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(ceil(len(ordered) * percent / 100), 1) - 1]
-
-
-# --- occupancy heatmap ---------------------------------------------------------------------------
-
-@dataclass
-class Heatmap:
-    booked_s: list[list[float]]     # [weekday 0 = Monday][hour]
-    available_s: list[list[float]]
-
-    def share(self, day: int, hour: int) -> float | None:
-        available = self.available_s[day][hour]
-        return self.booked_s[day][hour] / available if available else None
-
-
-def heatmap(scope: Scope, period: Period, facilities: list[Facility] | None = None) -> Heatmap:
-    """Booked hours per local weekday and hour, against bookable hours (closures not deducted). Local
-    time uses each facility's UTC offset at the start of the period (zones with daylight saving
-    time shift by an hour for part of a period that crosses a change).
-
-    SQL groups the booked intervals by the minute of the week they start and end at; a running sum
-    over the 10 080 minutes of a week then gives how many bookings cover each minute.
-    """
-    facilities = facilities_in(scope) if facilities is None else facilities
-    found = places(facilities, period)
-    booked = [[0.0] * 24 for _ in range(7)]
-    available = [[0.0] * 24 for _ in range(7)]
-    counts = weekday_counts(period.start, period.end)
-    for place in found:
-        for day, spans in place.windows.items():
-            for start, end in spans:
-                for hour in range(start // 60, ceil(end / 60)):
-                    minutes = min(end, (hour + 1) * 60) - max(start, hour * 60)
-                    available[day][hour] += 60.0 * counts[day] * minutes
-    if not found:
-        return Heatmap(booked, available)
-    bounds = Bounds(found)
-    lo, hi = bounds.lo(Booking.facility_id), bounds.hi(Booking.facility_id)
-    offset = bounds.offset_minutes(Booking.facility_id)
-    s, e = epoch(Booking.start_at), epoch(Booking.end_at)
-
-    clipped = _in_scope(
-        select(greatest(s, lo).label("cs"), least(e, hi).label("ce"), offset.label("offset"))
-        .where(Booking.status.in_(BOOKED), bounds.overlapping()),
-        found, scope, False).subquery()
-
-    def week_minute(seconds):
-        return cast(seconds // 60 + clipped.c.offset + EPOCH_WEEK_MINUTE, BigInteger) % WEEK_MINUTES
-
-    start_minute, end_minute = week_minute(clipped.c.cs), week_minute(clipped.c.ce)
-    cover = [0] * (WEEK_MINUTES + 1)
-    wraps = 0
-    for first, last, n in db.session.execute(
-            select(start_minute, end_minute, func.count()).where(clipped.c.ce > clipped.c.cs)
-            .group_by(start_minute, end_minute)):
-        first, last = int(first), int(last)
-        cover[first] += n
-        cover[last] -= n
-        if last <= first:
-            wraps += n
-    running = wraps
-    for minute in range(WEEK_MINUTES):
-        running += cover[minute]
-        if running:
-            booked[minute // MINUTES_PER_DAY][minute % MINUTES_PER_DAY // 60] += 60.0 * running
-    return Heatmap(booked, available)
 
 
 # --- the whole report -----------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 
 GROUPS = ("facility", "enterprise", "kind", "chain", "month")
 
@@ -33,3 +33,12 @@ class Period:
             months = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month
             return Period(self.start - relativedelta(months=months), self.start)
         return replace(self, start=self.start - (self.end - self.start), end=self.start)
+
+
+def month_periods(period: Period) -> list[Period]:
+    months, day = [], period.start
+    while day < period.end:
+        following = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+        months.append(Period(day, min(following, period.end)))
+        day = following
+    return months

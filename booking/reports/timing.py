@@ -1,0 +1,145 @@
+"""When things happen: approval lead times (median and 90th percentile) and the weekday × hour
+occupancy heatmap, each one SQL query."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil
+
+from sqlalchemy import BigInteger, cast, func, literal, or_, select
+
+from ..bookings.models import Booking
+from ..extensions import db
+from ..facilities.models import Facility
+from ..timeutil import MINUTES_PER_DAY
+from .places import (
+    BOOKED,
+    HOUR,
+    Bounds,
+    facilities_in,
+    in_scope,
+    places,
+    weekday_counts,
+)
+from .query import Period, Scope, month_periods
+from .sql import epoch, greatest, least
+
+WEEK_MINUTES = 7 * MINUTES_PER_DAY
+# 1970-01-01 was a Thursday: minute 0 of the epoch is minute 3 × 1440 of a Monday-first week.
+EPOCH_WEEK_MINUTE = 3 * MINUTES_PER_DAY
+
+
+# --- approval lead time ------------------------------------------------------------------------
+
+GROUP_COLUMNS = {"facility": Booking.facility_id, "enterprise": Booking.enterprise_id, "kind": Facility.kind,
+                 "chain": Facility.chain_id}
+
+
+def lead_times(scope: Scope, period: Period, group_by: str | None = None,
+               facilities: list[Facility] | None = None) -> dict:
+    """{group: (median hours, 90th percentile hours, decisions)} by the nearest-rank method, for the
+    bookings starting in the period that a person decided (approved or rejected; facilities that need
+    no approval decide at once and are left out); group None: all."""
+    if group_by == "month":
+        facilities = facilities_in(scope) if facilities is None else facilities
+        return {month.start.strftime("%Y-%m"): found
+                for month in month_periods(period)
+                for found in [lead_times(scope, month, None, facilities).get(None)] if found}
+    facilities = facilities_in(scope) if facilities is None else facilities
+    found = places(facilities, period)
+    if not found:
+        return {}
+    bounds = Bounds(found)
+    s = epoch(Booking.start_at)
+    key = GROUP_COLUMNS[group_by] if group_by else literal(0)
+    leads = in_scope(
+        select(key.label("g"), (epoch(Booking.decided_at) - epoch(Booking.created_at)).label("lead"))
+        .join(Facility, Facility.id == Booking.facility_id)
+        .where(Booking.decided_at.is_not(None), Booking.decided_by_id.is_not(None), Booking.start_at >= bounds.lo_dt, Booking.start_at < bounds.hi_dt,
+               s >= bounds.lo(Booking.facility_id), s < bounds.hi(Booking.facility_id)),
+        found, scope, False).subquery()
+    ranked = select(leads.c.g, leads.c.lead,
+                    func.row_number().over(partition_by=leads.c.g, order_by=leads.c.lead).label("rank"),
+                    func.count().over(partition_by=leads.c.g).label("n")).subquery()
+    median_rank, p90_rank = (ranked.c.n * 50 + 99) // 100, (ranked.c.n * 90 + 99) // 100
+    result: dict = {}
+    for g, lead, n, is_median, is_p90 in db.session.execute(
+            select(ranked.c.g, ranked.c.lead, ranked.c.n, ranked.c.rank == median_rank, ranked.c.rank == p90_rank)
+            .where(or_(ranked.c.rank == median_rank, ranked.c.rank == p90_rank))):
+        key = g if group_by else None
+        median, p90, _n = result.get(key, (None, None, n))
+        hours = max(lead, 0) / HOUR
+        result[key] = (hours if is_median else median, hours if is_p90 else p90, n)
+    return result
+
+
+def nearest_rank(values: list[float], percent: int) -> float | None:
+    """The nearest-rank percentile, as the SQL above computes it (for tests and checks)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(ceil(len(ordered) * percent / 100), 1) - 1]
+
+
+# --- occupancy heatmap ---------------------------------------------------------------------------
+
+@dataclass
+class Heatmap:
+    booked_s: list[list[float]]     # [weekday 0 = Monday][hour]
+    available_s: list[list[float]]
+
+    def share(self, day: int, hour: int) -> float | None:
+        available = self.available_s[day][hour]
+        return self.booked_s[day][hour] / available if available else None
+
+
+def heatmap(scope: Scope, period: Period, facilities: list[Facility] | None = None) -> Heatmap:
+    """Booked hours per local weekday and hour, against bookable hours (closures not deducted). Local
+    time uses each facility's UTC offset at the start of the period (zones with daylight saving
+    time shift by an hour for part of a period that crosses a change).
+
+    SQL groups the booked intervals by the minute of the week they start and end at; a running sum
+    over the 10 080 minutes of a week then gives how many bookings cover each minute.
+    """
+    facilities = facilities_in(scope) if facilities is None else facilities
+    found = places(facilities, period)
+    booked = [[0.0] * 24 for _ in range(7)]
+    available = [[0.0] * 24 for _ in range(7)]
+    counts = weekday_counts(period.start, period.end)
+    for place in found:
+        for day, spans in place.windows.items():
+            for start, end in spans:
+                for hour in range(start // 60, ceil(end / 60)):
+                    minutes = min(end, (hour + 1) * 60) - max(start, hour * 60)
+                    available[day][hour] += 60.0 * counts[day] * minutes
+    if not found:
+        return Heatmap(booked, available)
+    bounds = Bounds(found)
+    lo, hi = bounds.lo(Booking.facility_id), bounds.hi(Booking.facility_id)
+    offset = bounds.offset_minutes(Booking.facility_id)
+    s, e = epoch(Booking.start_at), epoch(Booking.end_at)
+
+    clipped = in_scope(
+        select(greatest(s, lo).label("cs"), least(e, hi).label("ce"), offset.label("offset"))
+        .where(Booking.status.in_(BOOKED), bounds.overlapping()),
+        found, scope, False).subquery()
+
+    def week_minute(seconds):
+        return cast(seconds // 60 + clipped.c.offset + EPOCH_WEEK_MINUTE, BigInteger) % WEEK_MINUTES
+
+    start_minute, end_minute = week_minute(clipped.c.cs), week_minute(clipped.c.ce)
+    cover = [0] * (WEEK_MINUTES + 1)
+    wraps = 0
+    for first, last, n in db.session.execute(
+            select(start_minute, end_minute, func.count()).where(clipped.c.ce > clipped.c.cs)
+            .group_by(start_minute, end_minute)):
+        first, last = int(first), int(last)
+        cover[first] += n
+        cover[last] -= n
+        if last <= first:
+            wraps += n
+    running = wraps
+    for minute in range(WEEK_MINUTES):
+        running += cover[minute]
+        if running:
+            booked[minute // MINUTES_PER_DAY][minute % MINUTES_PER_DAY // 60] += 60.0 * running
+    return Heatmap(booked, available)
