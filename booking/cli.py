@@ -65,6 +65,17 @@ def close_no_shows() -> None:
     click.echo(f"{no_shows} no-shows, {auto_closed} closed automatically")
 
 
+@click.command("report-months")
+def report_months() -> None:
+    """Store the report's sums of every month that has ended (run nightly from cron)."""
+    from .reports.engine import store_months
+    from .usage.services import close_overdue
+    close_overdue()
+    stored = store_months()
+    db.session.commit()
+    click.echo(f"{stored} facility-months stored")
+
+
 @click.command("generate-load")
 @click.option("--bookings", default=1_500_000, show_default=True, type=click.IntRange(min=0),
               help="How many bookings to generate.")
@@ -81,4 +92,4 @@ def generate_load(bookings: int, years: int, seed: int) -> None:
         raise click.ClickException(str(error)) from error
 
 
-commands = [create_token, load_demo, create_admin, close_no_shows, generate_load]
+commands = [create_token, load_demo, create_admin, close_no_shows, generate_load, report_months]

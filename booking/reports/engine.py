@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, literal, or_, select, text
+from sqlalchemy import and_, case, func, insert, literal, or_, select, text
+from sqlalchemy.orm import selectinload
 
 from ..billing.models import LATE_CANCEL, NO_SHOW_FEE, USE, Charge, EnterpriseBaseline
 from ..bookings.models import (
@@ -42,6 +43,8 @@ from ..facilities.models import Facility
 from ..organisation.models import Enterprise, chain_enterprises
 from ..timeutil import utcnow
 from ..usage.models import UsageRecord
+from . import rollup
+from .models import PART_COLUMNS, ReportMonth, ReportMonthPair
 from .places import (
     BOOKED,
     HOUR,
@@ -288,18 +291,50 @@ def _report_memory() -> None:
 
 def base(scope: Scope, period: Period, facilities: list[Facility] | None = None,
          now: datetime | None = None) -> Base:
+    """The period's sums: stored months where they may be read (not for one enterprise's view,
+    whose overlaps merge among its own bookings), the rest computed from the bookings."""
     now = now or utcnow()
     facilities = facilities_in(scope) if facilities is None else facilities
     found = places(facilities, period)
     result = Base(found, {p.facility.id: available_seconds(p, period) for p in found}, {}, {}, period.days / 7)
     if not found:
         return result
-    pairs = result.pairs
-    bounds = Bounds(found)
     _report_memory()
+    months, rest = rollup.split(period, now) if scope.enterprise_ids is None else ([], [period])
+    if months:
+        outside, stored, missing = rollup.read(db.session, list(result.available), months)
+        for f, seconds in outside.items():
+            result.outside[f] = result.outside.get(f, 0.0) + seconds
+        for f, en, *parts in stored:
+            _add(result.pairs, (f, en), [float(v or 0) for v in parts[:SHARED]]
+                 + [_money_value(v) for v in parts[SHARED:OUTSIDE]] + [float(parts[OUTSIDE] or 0)])
+        by_id = {f.id: f for f in facilities}
+        for month, ids in missing.items():
+            _compute(result, [by_id[f] for f in ids], month, scope, now)
+    for piece in rest:
+        _compute(result, facilities, piece, scope, now)
+    return result
+
+
+def _add(pairs: dict, key, parts: list) -> None:
+    acc = pairs.get(key)
+    if acc is None:
+        pairs[key] = parts
+    else:
+        for i, value in enumerate(parts):
+            acc[i] += value
+
+
+def _compute(result: Base, facilities: list[Facility], period: Period, scope: Scope, now: datetime) -> None:
+    """Add the sums of ``period`` for ``facilities``, computed from the bookings, to ``result``."""
+    found = places(facilities, period)
+    if not found:
+        return
+    bounds = Bounds(found)
     everything = scope.chain_ids is None and scope.kinds is None and scope.facility_ids is None
     if everything and len(found) != db.session.scalar(select(func.count(Facility.id))):
-        everything = False  # inactive facilities exist: keep to the listed ones
+        everything = False  # inactive facilities exist, or only some were asked for: keep to the listed ones
+    pairs: dict = {}
     for f, en, *sums in _per_pair(found, bounds, scope, everything, now):
         pairs[(f, en)] = [float(v or 0) for v in sums[:SHARED]] + [_money_value(v) for v in sums[SHARED:]] + [0.0]
     suspects: dict[int, list] = defaultdict(list)
@@ -308,10 +343,43 @@ def base(scope: Scope, period: Period, facilities: list[Facility] | None = None,
     by_id = {p.facility.id: p for p in found}
     for f, items in suspects.items():
         place = by_id[f]
-        result.outside[f] = outside_seconds(place, [(s, e) for _en, s, e in items])
+        result.outside[f] = result.outside.get(f, 0.0) + outside_seconds(place, [(s, e) for _en, s, e in items])
         for en, start, end in items:
             pairs[(f, en)][OUTSIDE] += outside_seconds(place, [(start, end)])
-    return result
+    for key, parts in pairs.items():
+        _add(result.pairs, key, parts)
+
+
+def store_months(now: datetime | None = None, facilities: list[Facility] | None = None) -> int:
+    """Store every month that has ended everywhere and is not stored yet; returns how many
+    facility-months were stored. Run from cron (``flask --app booking report-months``); the
+    reports are right without it, only slower."""
+    now = now or utcnow()
+    facilities = list(db.session.scalars(select(Facility).options(selectinload(Facility.hours)))) \
+        if facilities is None else facilities
+    first = db.session.scalar(select(func.min(Booking.start_at)))
+    if first is None or not facilities:
+        return 0
+    months, _rest = rollup.split(Period(first.date().replace(day=1), now.date()), now)
+    stored = 0
+    for month in months:
+        _outside, _pairs, missing = rollup.read(db.session, [f.id for f in facilities], [month])
+        ids = set(missing.get(month, ()))
+        todo = [f for f in facilities if f.id in ids]
+        if not todo:
+            continue
+        result = Base([], {}, {}, {}, 0)
+        _report_memory()
+        _compute(result, todo, month, Scope(facility_ids=frozenset(ids)), now)
+        db.session.execute(insert(ReportMonth), [
+            {"facility_id": f.id, "month": month.start, "outside_s": result.outside.get(f.id, 0.0), "computed_at": now}
+            for f in todo])
+        rows = [{"facility_id": f, "month": month.start, "enterprise_id": en, **dict(zip(PART_COLUMNS, parts))}
+                for (f, en), parts in result.pairs.items()]
+        if rows:
+            db.session.execute(insert(ReportMonthPair), rows)
+        stored += len(todo)
+    return stored
 
 
 def utilization(scope: Scope, period: Period, group_by: str = "facility",
