@@ -59,7 +59,7 @@ from .places import (
 )
 from .query import Period, Scope, month_periods
 from .sql import epoch, greatest, least
-from .timing import Heatmap, heatmap, lead_times, nearest_rank  # noqa: F401 - part of the engine's interface
+from .timing import Heatmap, heatmap, lead_times, lead_totals, nearest_rank  # noqa: F401 - part of the engine's interface
 
 COUNTED = BOOKED + (NO_SHOW,)
 
@@ -498,11 +498,11 @@ def report(scope: Scope, period: Period, group_by: str = "facility", now: dateti
     found_before = base(scope, before, facilities, now)
     previous = _total(found_before, group_by)
     lead = lead_times(scope, period, group_by, facilities)
+    lead_total, previous_lead = lead_totals(scope, [period, before], facilities)
     return Report(scope=scope, period=period, group_by=group_by, rows=rows, total=total, previous=previous,
                   fairness=fairness(scope, period, found), previous_fairness=fairness(scope, before, found_before),
                   lead=lead,
-                  lead_total=lead_times(scope, period, None, facilities).get(None),
-                  previous_lead=lead_times(scope, before, None, facilities).get(None),
+                  lead_total=lead_total, previous_lead=previous_lead,
                   heatmap=heatmap(scope, period, facilities), facilities=facilities)
 
 

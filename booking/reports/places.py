@@ -15,7 +15,7 @@ from ..facilities.models import Closure, Facility
 from ..facilities.rules import bookable_intervals, merge, subtract
 from ..timeutil import local_at
 from .query import Period, Scope
-from .sql import greatest, least
+from .sql import epoch, greatest, least
 
 # Bookings whose time counts as booked.
 BOOKED = (APPROVED, CHECKED_IN, COMPLETED)
@@ -150,6 +150,11 @@ class Bounds:
         # scanned from below as well as from above.
         self.longest_minutes = max(p.facility.max_minutes for p in places) + 1
         self.earliest_start = self.lo_dt - timedelta(minutes=self.longest_minutes)
+
+    def starts_inside(self):
+        """Bookings that start in the period of their facility."""
+        start = epoch(Booking.start_at)
+        return and_(start >= self.lo(Booking.facility_id), start < self.hi(Booking.facility_id))
 
     def overlapping(self):
         """Bookings that overlap the period of some facility."""

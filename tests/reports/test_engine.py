@@ -356,3 +356,16 @@ def test_heatmap_counts_a_booking_across_midnight_on_both_days(make, chain):
     grid = engine.heatmap(Scope(facility_ids=frozenset({always.id})), Period(MONDAY, MONDAY + timedelta(days=14)))
     assert grid.booked_s[6][23] == 3600 and grid.booked_s[0][0] == 3600
     assert grid.booked_s[2][23] == grid.booked_s[3][0] == 1800
+
+
+def test_lead_totals_of_several_periods_in_one_query_match_each_period_alone(make, line):
+    manager = make.manager(line)
+    for n, hours in enumerate((1, 2, 3, 10, 4, 8)):
+        start = local(day(2 * n), "08:00")
+        created = start - timedelta(days=3)
+        make.booking(line, start, start + timedelta(hours=1), status="approved", created_at=created,
+                     decided_at=created + timedelta(hours=hours), decided_by_id=manager.id)
+    scope = Scope(facility_ids=frozenset({line.id}))
+    weeks = [WEEK, Period(WEEK.end, WEEK.end + timedelta(days=7)), WEEK.previous()]
+    assert engine.lead_totals(scope, weeks) == [engine.lead_times(scope, w).get(None) for w in weeks]
+    assert engine.lead_totals(scope, weeks)[2] is None
