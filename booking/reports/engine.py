@@ -26,6 +26,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from sqlalchemy import and_, case, func, insert, literal, or_, select, text
 from sqlalchemy.orm import selectinload
@@ -267,18 +268,26 @@ class Base:
                        expected_output=parts[EXPECTED], cost_shared=parts[SHARED], cost_reference=parts[REFERENCE],
                        fees=parts[FEES], enterprises=served, weeks=self.weeks)
 
-    def by_facility(self) -> dict[int, Figures]:
-        """Booked time merged across the facility's enterprises."""
+    @cached_property
+    def _by_facility(self) -> dict[int, Figures]:
         sums, served = self._sums(lambda pair: pair[0])
         return {f: self._figures(parts, parts[MERGED] - self.outside.get(f, 0.0), self.available[f], 1, served[f])
                 for f in self.available for parts in [sums.get(f) or _parts()]}
 
-    def by_enterprise(self) -> dict[int, Figures]:
-        """Each enterprise's booked time against every facility's available time."""
+    def by_facility(self) -> dict[int, Figures]:
+        """Booked time merged across the facility's enterprises (computed once; do not change it)."""
+        return self._by_facility
+
+    @cached_property
+    def _by_enterprise(self) -> dict[int, Figures]:
         sums, served = self._sums(lambda pair: pair[1])
         available = sum(self.available.values())
         return {en: self._figures(parts, parts[RAW] - parts[OUTSIDE], available, len(self.available), served[en])
                 for en, parts in sums.items()}
+
+    def by_enterprise(self) -> dict[int, Figures]:
+        """Each enterprise's booked time against every facility's available time (computed once)."""
+        return self._by_enterprise
 
 
 def _report_memory() -> None:
