@@ -60,6 +60,7 @@ $(BENCH_DB): | install
 	rm -f $@.partial $@.partial-wal $@.partial-shm
 	DATABASE_URL=sqlite:///$(CURDIR)/$@.partial $(FLASK) db upgrade
 	DATABASE_URL=sqlite:///$(CURDIR)/$@.partial $(FLASK) generate-load --bookings $(BENCH_BOOKINGS)
+	DATABASE_URL=sqlite:///$(CURDIR)/$@.partial $(FLASK) report-months
 	rm -f $@.partial-wal $@.partial-shm
 	mv $@.partial $@
 
