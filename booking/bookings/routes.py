@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from ..accounts.permissions import roles_of
 from ..accounts.routes import safe_next
+from ..billing.charges import CHARGE_KINDS
 from ..errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..facilities.models import Facility
@@ -194,7 +195,7 @@ def _attach(form, error: DomainError) -> None:
 def detail(booking_id: int):
     roles = roles_of(current_user)
     booking = services.get_booking(roles, booking_id)
-    return render_template("bookings/detail.html", booking=booking,
+    return render_template("bookings/detail.html", booking=booking, charge_kinds=CHARGE_KINDS,
                            can_cancel=services.can_cancel(roles, booking),
                            can_decide=roles.manages(booking.facility_id) and booking.status == PENDING,
                            series=series_view(roles, booking))

@@ -211,3 +211,14 @@ def test_no_late_fee_where_the_facility_sets_none(make, scene):
     booking = scene.booking(make, start_in=30)
     cancel(scene.member, booking, scene.now)
     assert charges_of(booking) == {}
+
+
+def test_the_booking_page_shows_its_charges_to_its_enterprise(client, auth, make, scene):
+    booking = scene.booking(make, start_in=-180, minutes=120, status="completed")
+    db.session.add(Charge(booking=booking, kind="use", billable_hours=Decimal("2.00"), amount=Decimal("1200.00"),
+                          reference_amount=Decimal("2500.00")))
+    auth.login(scene.member)
+    html = client.get(f"/bookings/{booking.id}").get_data(as_text=True)
+    assert 'id="charges"' in html and "¥1,200.00" in html and "¥2,500.00" in html and "¥1,300.00" in html
+    uncharged = scene.booking(make, start_in=600, status="approved")
+    assert 'id="charges"' not in client.get(f"/bookings/{uncharged.id}").get_data(as_text=True)
