@@ -67,8 +67,9 @@ def database_template(tmp_path_factory):
     return str(path)
 
 
-@pytest.fixture
-def database_url(database_template, tmp_path):
+def empty_database(database_template: str, directory) -> str:
+    """The URL of a migrated, empty database: PostgreSQL's tables emptied, or a copy of the
+    SQLite template in ``directory``."""
     if PG_URL:
         engine = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
         tables = [t for t in inspect(engine).get_table_names() if t != "alembic_version"]
@@ -76,9 +77,14 @@ def database_url(database_template, tmp_path):
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         engine.dispose()
         return PG_URL
-    path = tmp_path / "test.sqlite"
+    path = directory / "test.sqlite"
     shutil.copy(database_template, path)
     return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def database_url(database_template, tmp_path):
+    return empty_database(database_template, tmp_path)
 
 
 class IsolatedClient(FlaskClient):

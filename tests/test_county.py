@@ -1,13 +1,12 @@
 """The county-scale load generator: a whole county in an empty database, true to the booking rules."""
 from __future__ import annotations
 
-import shutil
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from sqlalchemy import create_engine, func, inspect, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -23,7 +22,7 @@ from booking.organisation.models import Chain, Enterprise, chain_enterprises
 from booking.organisation.uscc import is_valid
 from booking.usage.models import UsageRecord
 
-from .conftest import PG_URL, _config
+from .conftest import _config, empty_database
 from .factories import Factory
 
 NOW = datetime(2026, 3, 10, 2, 17, tzinfo=UTC)  # a Tuesday morning in Shanghai
@@ -52,18 +51,7 @@ def test_command_refuses_a_database_that_has_data(app, make, runner):
 @pytest.fixture(scope="module")
 def county_app(database_template, tmp_path_factory):
     """One generated county for the read-only tests below."""
-    if PG_URL:
-        engine = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-        tables = [t for t in inspect(engine).get_table_names() if t != "alembic_version"]
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        engine.dispose()
-        url = PG_URL
-    else:
-        path = tmp_path_factory.mktemp("county") / "county.sqlite"
-        shutil.copy(database_template, path)
-        url = f"sqlite:///{path}"
-    app = create_app(_config(url))
+    app = create_app(_config(empty_database(database_template, tmp_path_factory.mktemp("county"))))
     with app.app_context():
         summary = generate(bookings=BOOKINGS, years=1, seed=7, now=NOW, echo=lambda _line: None)
         db.engine.dispose()

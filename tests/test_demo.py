@@ -1,13 +1,12 @@
 """The demo data: what DESIGN.md promises, loadable on both databases, and true to the booking rules."""
 from __future__ import annotations
 
-import shutil
 from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import create_engine, func, inspect, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash
 
@@ -27,7 +26,7 @@ from booking.organisation.uscc import is_valid
 from booking.timeutil import utcnow
 from booking.usage.models import UsageRecord
 
-from .conftest import PG_URL, _config
+from .conftest import _config, empty_database
 
 ZEGUO, YIHUANG = "泽国鞋帽服装产业链", "宜黄塑料电子产业链"
 ACCOUNTS = ["admin@demo.local", "committee@demo.local", "manager@demo.local", "manager.yihuang@demo.local",
@@ -55,18 +54,7 @@ def test_load_demo_command_loads_once(runner):
 @pytest.fixture(scope="module")
 def demo_app(database_template, tmp_path_factory):
     """One loaded demo for the read-only tests below: loading takes a few seconds."""
-    if PG_URL:
-        engine = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-        tables = [t for t in inspect(engine).get_table_names() if t != "alembic_version"]
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        engine.dispose()
-        url = PG_URL
-    else:
-        path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
-        shutil.copy(database_template, path)
-        url = f"sqlite:///{path}"
-    app = create_app(_config(url))
+    app = create_app(_config(empty_database(database_template, tmp_path_factory.mktemp("demo"))))
     with app.app_context():
         summary = load()
         db.session.commit()
