@@ -395,17 +395,31 @@ def utilization(scope: Scope, period: Period, group_by: str = "facility",
                 now: datetime | None = None) -> tuple[dict, Figures]:
     """Rows keyed by the group (facility id, enterprise id, kind, chain id or "YYYY-MM") and the total."""
     if group_by == "month":
-        facilities = facilities_in(scope)
-        rows = {}
-        for month in month_periods(period):
-            rows[month.start.strftime("%Y-%m")] = _total(base(scope, month, facilities, now), "facility")
-        total = Figures()
-        for figures in rows.values():
-            total.add(figures)
-        total.weeks, total.facilities = period.days / 7, len(facilities)
+        rows, total, _whole = _by_month(scope, period, facilities_in(scope), now)
         return rows, total
     found = base(scope, period, now=now)
     return group(found, group_by), _total(found, group_by)
+
+
+def _by_month(scope: Scope, period: Period, facilities: list[Facility],
+              now: datetime | None) -> tuple[dict, Figures, Base]:
+    """A row per month, their total, and the whole period's sums added up from the months."""
+    whole = Base(places(facilities, period), {}, {}, {}, period.days / 7)
+    rows = {}
+    for month in month_periods(period):
+        found = base(scope, month, facilities, now)
+        rows[month.start.strftime("%Y-%m")] = _total(found, "facility")
+        for f, seconds in found.available.items():
+            whole.available[f] = whole.available.get(f, 0.0) + seconds
+        for f, seconds in found.outside.items():
+            whole.outside[f] = whole.outside.get(f, 0.0) + seconds
+        for key, parts in found.pairs.items():
+            _add(whole.pairs, key, list(parts))
+    total = Figures()
+    for figures in rows.values():
+        total.add(figures)
+    total.weeks, total.facilities = period.days / 7, len(facilities)
+    return rows, total, whole
 
 
 def _total(found: Base, group_by: str) -> Figures:
@@ -499,8 +513,7 @@ def report(scope: Scope, period: Period, group_by: str = "facility", now: dateti
     facilities = facilities_in(scope)
     before = period.previous()
     if group_by == "month":
-        rows, total = utilization(scope, period, "month", now)
-        found = base(scope, period, facilities, now)
+        rows, total, found = _by_month(scope, period, facilities, now)
     else:
         found = base(scope, period, facilities, now)
         rows, total = group(found, group_by), _total(found, group_by)

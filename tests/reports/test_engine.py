@@ -369,3 +369,14 @@ def test_lead_totals_of_several_periods_in_one_query_match_each_period_alone(mak
     weeks = [WEEK, Period(WEEK.end, WEEK.end + timedelta(days=7)), WEEK.previous()]
     assert engine.lead_totals(scope, weeks) == [engine.lead_times(scope, w).get(None) for w in weeks]
     assert engine.lead_totals(scope, weeks)[2] is None
+
+
+def test_a_report_by_month_has_the_fairness_and_total_of_the_whole_period(make, chain, line):
+    a, b = make.enterprise(chain), make.enterprise(chain)
+    book(make, line, date(2026, 9, 29), "08:00", "14:00", enterprise=a, requester=make.user(a))
+    book(make, line, date(2026, 10, 6), "08:00", "10:00", enterprise=b, requester=make.user(b))
+    scope, both = Scope(chain_ids=frozenset({chain.id})), Period(date(2026, 9, 1), date(2026, 11, 1))
+    by_month, by_facility = engine.report(scope, both, "month", now=NOW), engine.report(scope, both, "facility", now=NOW)
+    assert by_month.fairness == by_facility.fairness
+    assert by_month.total.booked_hours == by_facility.total.booked_hours == 8
+    assert by_month.total.available_hours == by_facility.total.available_hours
