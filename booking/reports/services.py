@@ -114,12 +114,16 @@ def report_scope(roles: Roles, *, chain_ids=None, kinds=None, facility_ids=None,
     if roles.is_admin:
         return scope
     if is_oversight(roles):
-        overseen = set(db.session.scalars(select(Facility.id).where(or_(
-            Facility.chain_id.in_(roles.committee_chain_ids), Facility.id.in_(roles.managed_facility_ids)))))
+        overseen = set(db.session.scalars(select(Facility.id).where(_overseen(roles))))
         wanted = overseen if scope.facility_ids is None else overseen & scope.facility_ids
         return Scope(scope.chain_ids, scope.kinds, frozenset(wanted), scope.enterprise_ids)
     chains = roles.member_chain_ids if scope.chain_ids is None else roles.member_chain_ids & scope.chain_ids
     return Scope(frozenset(chains), scope.kinds, scope.facility_ids, frozenset({roles.enterprise_id}))
+
+
+def _overseen(roles: Roles):
+    """The facilities of the viewer's committee chains and those they manage."""
+    return or_(Facility.chain_id.in_(roles.committee_chain_ids), Facility.id.in_(roles.managed_facility_ids))
 
 
 def _ids(values) -> frozenset[int] | None:
@@ -131,8 +135,7 @@ def visible_facilities(roles: Roles) -> list[Facility]:
     query = select(Facility).where(Facility.active.is_(True)).order_by(Facility.chain_id, Facility.name)
     if not roles.is_admin:
         if is_oversight(roles):
-            query = query.where(or_(Facility.chain_id.in_(roles.committee_chain_ids),
-                                    Facility.id.in_(roles.managed_facility_ids)))
+            query = query.where(_overseen(roles))
         else:
             query = query.where(Facility.chain_id.in_(roles.member_chain_ids))
     return list(db.session.scalars(query))
