@@ -85,14 +85,19 @@ def register_blueprints(app: Flask) -> None:
     from .accounts.routes import bp as accounts
     from .admin.routes import bp as admin
     from .api import bp as api
+    from .audit.routes import bp as audit
     from .billing.routes import bp as billing
     from .bookings.routes import bp as bookings
     from .calendar.routes import bp as calendar
+    from .notifications.actions import bp as actions
+    from .notifications.routes import bp as notifications
     from .reports.routes import bp as reports
     from .schedule.routes import bp as schedule
     from .usage.routes import bp as usage
+    from .waitlist.routes import bp as waitlist
 
-    for blueprint in (accounts, schedule, bookings, usage, billing, calendar, reports, admin):
+    for blueprint in (accounts, schedule, bookings, usage, billing, calendar, reports, admin, notifications,
+                      actions, waitlist, audit):
         app.register_blueprint(blueprint)
     csrf.exempt(api)  # bearer tokens, no cookies: nothing for CSRF to protect
     app.register_blueprint(api)

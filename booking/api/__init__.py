@@ -11,6 +11,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # The route modules register themselves on ``bp``, so they are imported after it exists.
 from . import auth, bookings, resources  # noqa: E402,F401
 from . import calendar  # noqa: E402,F401
+from . import quotas  # noqa: E402,F401
 from . import reports  # noqa: E402,F401
 from . import series  # noqa: E402,F401
 from . import usage  # noqa: E402,F401
+from . import waitlist  # noqa: E402,F401

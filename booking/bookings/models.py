@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, func, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, false, func, text
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -93,6 +93,9 @@ class Booking(db.Model):
     output_unit: Mapped[str] = mapped_column(String(32), default="")
     # Booked outside bookable hours or inside a closure by a manager's or admin's override.
     rules_overridden: Mapped[bool] = mapped_column(default=False)
+    # Requested beyond a quota that accepts overruns as pending: the manager sees the flag (details in
+    # the request's event) and approving it is an exception, recorded in the audit trail.
+    over_quota: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -23,7 +23,10 @@ from ..extensions import db
 from ..facilities.models import Facility
 from ..facilities.services import require_manager
 from ..i18n import join
+from ..notifications import events as notices
+from ..quotas import services as quotas
 from ..timeutil import iso, utcnow
+from ..waitlist import services as waitlist
 from . import recurrence
 from .models import APPROVED, BLOCKING, PENDING, REJECTED, Booking, Series
 from .services import (
@@ -174,21 +177,28 @@ def request_series(actor: User, roles: Roles, facility: Facility, start: datetim
         raise _dates_error(facility, bad)
     if len(bad) == len(slots):
         raise _dates_error(facility, bad, code="no_dates_left")
+    good = [s for s in slots if s.ok]
+    overruns = quotas.enforce(actor, roles, facility, enterprise, [(s.start, s.end) for s in good], now,
+                              override=override)
 
     series = Series(facility=facility, enterprise=enterprise, requester_id=actor.id, rrule=rule,
                     tzid=facility.tzname, dtstart=slots[0].start,
                     duration_minutes=int((end - start).total_seconds() // 60), purpose=purpose)
     db.session.add(series)
     bookings, decided = [], []
-    for slot in (s for s in slots if s.ok):
+    for slot, slot_overruns in zip(good, overruns):
         booking = new_booking(actor, facility, enterprise, slot.start, slot.end, slot.block_end, purpose=purpose,
-                              planned_output=planned_output, overridden=slot.overridden, series=series)
-        if not facility.requires_approval:
+                              planned_output=planned_output, overridden=slot.overridden, series=series,
+                              overruns=slot_overruns)
+        if not facility.requires_approval and not slot_overruns:
             decided.append((booking, _approve(booking, actor, now, automatic=True)))
         bookings.append(booking)
     _guarded_flush(bookings[0])
     for booking, losers in decided:
         _explain_losses(booking, losers)
+    pending = [b for b in bookings if b.status == PENDING]
+    if pending:
+        notices.submitted(actor, series=series, count=len(pending), over_quota=any(b.over_quota for b in pending))
     return series, bookings, [(s.start, s.end, s.code, s.message) for s in bad]
 
 
@@ -223,6 +233,10 @@ def approve_series(actor: User, roles: Roles, series: Series,
     _guarded_flush(pending[0])
     for booking, losers in decided:
         _explain_losses(booking, losers)
+    for booking in pending:
+        if booking.over_quota:
+            quotas.on_approved(actor, booking)
+    notices.approved(actor, series=series, count=len(pending))
     return pending, [loser for _booking, losers in decided for loser, _event in losers]
 
 
@@ -239,6 +253,8 @@ def reject_series(actor: User, roles: Roles, series: Series, reason: str,
         booking.rejection_reason = reason
         transition(booking, actor, REJECTED, reason, series=True)
     db.session.flush()
+    notices.rejected(actor, series=series, reason=reason, count=len(pending))
+    waitlist.slots_freed(pending, now)
     return pending
 
 
@@ -260,9 +276,11 @@ def cancel_series(actor: User, roles: Roles, series: Series, from_start: datetim
     if not chosen:
         raise InvalidTransition(_("No occurrence of this series can still be cancelled from that date."),
                                 code="nothing_to_cancel")
-    for booking in chosen:
-        cancel_checked(actor, booking, reason, now, own=own, manager=manager)
+    late = [cancel_checked(actor, booking, reason, now, own=own, manager=manager) for booking in chosen]
     db.session.flush()
+    notices.cancelled(actor, series=series, reason=reason, by_manager=manager and not own, count=len(chosen),
+                      late=any(late))
+    waitlist.slots_freed(chosen, now)
     return chosen
 
 
@@ -298,15 +316,20 @@ def change_series_time(actor: User, roles: Roles, series: Series, new_start_time
     bad = [s for s in slots if not s.ok]
     if bad:
         raise _dates_error(facility, bad)
+    overruns = quotas.enforce(actor, roles, facility, series.enterprise, [(s.start, s.end) for s in slots], now,
+                              exclude_ids={b.id for b in movable})
 
     decided = []
-    for booking, slot in zip(movable, slots):
+    for booking, slot, slot_overruns in zip(movable, slots, overruns):
         old = {"old_start": iso(booking.start_at), "old_end": iso(booking.end_at)}
         booking.start_at, booking.end_at, booking.block_end = slot.start, slot.end, slot.block_end
         booking.rules_overridden = slot.overridden
         booking.decided_at = booking.decided_by_id = None
+        booking.over_quota = bool(slot_overruns)
+        if slot_overruns:
+            old["quota_overrun"] = slot_overruns
         transition(booking, actor, PENDING, _("The time of the series was changed."), **old)
-        if not facility.requires_approval:
+        if not facility.requires_approval and not slot_overruns:
             decided.append((booking, _approve(booking, actor, now, automatic=True)))
     first_day = series.dtstart.astimezone(tz).date()
     series.dtstart = recurrence.at_local_time(first_day, new_start_time, tz)[0]
@@ -315,4 +338,7 @@ def change_series_time(actor: User, roles: Roles, series: Series, new_start_time
     _guarded_flush(movable[0])
     for booking, losers in decided:
         _explain_losses(booking, losers)
+    pending = [b for b in movable if b.status == PENDING]
+    if pending:
+        notices.submitted(actor, series=series, count=len(pending), over_quota=any(b.over_quota for b in pending))
     return movable

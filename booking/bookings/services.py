@@ -24,8 +24,11 @@ from ..extensions import db
 from ..facilities.models import Closure, Facility
 from ..facilities.rules import check_request
 from ..facilities.services import require_manager
+from ..notifications import events as notices
 from ..organisation.models import Enterprise, chain_enterprises
+from ..quotas import services as quotas
 from ..timeutil import iso, utcnow
+from ..waitlist import services as waitlist
 from .models import (APPROVED, BLOCKING, CANCELLED, CHECKED_IN, PENDING, REJECTED, Booking,
                      BookingEvent)
 
@@ -165,11 +168,15 @@ def request_booking(actor: User, roles: Roles, facility: Facility, start: dateti
     blocking = overlapping(facility.id, start, end + timedelta(minutes=facility.buffer_minutes), BLOCKING)
     overridden, block_end = check_occurrence(facility, start, end, now, override=override, closures=closures,
                                              blocking=blocking)
+    [overruns] = quotas.enforce(actor, roles, facility, enterprise, [(start, end)], now, override=override)
     booking = new_booking(actor, facility, enterprise, start, end, block_end, purpose=purpose,
-                          planned_output=planned_output, overridden=overridden)
-    losers = _approve(booking, actor, now, automatic=True) if not facility.requires_approval else []
+                          planned_output=planned_output, overridden=overridden, overruns=overruns)
+    auto = not facility.requires_approval and not overruns
+    losers = _approve(booking, actor, now, automatic=True) if auto else []
     _guarded_flush(booking)
     _explain_losses(booking, losers)
+    if booking.status == PENDING:
+        notices.submitted(actor, booking, over_quota=booking.over_quota)
     return booking
 
 
@@ -207,15 +214,19 @@ def check_occurrence(facility: Facility, start: datetime, end: datetime, now: da
 
 def new_booking(actor: User, facility: Facility, enterprise: Enterprise, start: datetime, end: datetime,
                 block_end: datetime, *, purpose: str, planned_output: Decimal | None, overridden: bool,
-                series=None) -> Booking:
-    """A pending request, with its first audit event; the caller approves it where no approval is needed."""
+                series=None, overruns: list[dict] | None = None) -> Booking:
+    """A pending request, with its first audit event; the caller approves it where no approval is needed
+    (and where it stays within its quotas: ``overruns`` flag it for the manager)."""
     # The ids are set now, not at the flush: approving at once looks for rival requests by facility_id.
     booking = Booking(facility=facility, facility_id=facility.id, enterprise=enterprise,
                       enterprise_id=enterprise.id, requester_id=actor.id, start_at=start,
                       end_at=end, block_end=block_end, purpose=purpose, planned_output=planned_output,
-                      output_unit=facility.output_unit, rules_overridden=overridden, series=series)
+                      output_unit=facility.output_unit, rules_overridden=overridden, series=series,
+                      over_quota=bool(overruns))
     db.session.add(booking)
     details = {"override": True} if overridden else {}
+    if overruns:
+        details["quota_overrun"] = overruns
     transition(booking, actor, PENDING, **details)
     return booking
 
@@ -239,11 +250,14 @@ def _approve(booking: Booking, actor: User, now: datetime,
 
 
 def _explain_losses(winner: Booking, losers: list[tuple[Booking, BookingEvent]]) -> None:
+    """Give the rejected rivals their reason and tell their requesters."""
     reason = _("The slot was given to another request (booking #%(id)s).", id=winner.id)
     for loser, event in losers:
         loser.rejection_reason = event.reason = reason
         event.details = {"lost_to": winner.id}
     db.session.flush()
+    for loser, _event in losers:
+        notices.rejected(winner.decided_by, loser, reason=reason, lost_to=winner.id)
 
 
 def approve(actor: User, roles: Roles, booking: Booking, now: datetime | None = None) -> list[Booking]:
@@ -262,6 +276,9 @@ def approve(actor: User, roles: Roles, booking: Booking, now: datetime | None = 
     losers = _approve(booking, actor, now)
     _guarded_flush(booking)
     _explain_losses(booking, losers)
+    if booking.over_quota:
+        quotas.on_approved(actor, booking)
+    notices.approved(actor, booking)
     return [loser for loser, _event in losers]
 
 
@@ -277,6 +294,8 @@ def reject(actor: User, roles: Roles, booking: Booking, reason: str, now: dateti
     booking.rejection_reason = reason
     transition(booking, actor, REJECTED, reason)
     db.session.flush()
+    notices.rejected(actor, booking, reason=reason)
+    waitlist.slots_freed([booking], booking.decided_at)
 
 
 def can_cancel(roles: Roles, booking: Booking, now: datetime | None = None) -> bool:
@@ -294,8 +313,10 @@ def cancel(actor: User, roles: Roles, booking: Booking, reason: str = "", now: d
     own, manager = cancel_rights(roles, booking)
     reason = clean_text(reason, "reason", required=manager and not own)
     lock(booking.facility_id, booking)
-    cancel_checked(actor, booking, reason, now, own=own, manager=manager)
+    late = cancel_checked(actor, booking, reason, now, own=own, manager=manager)
     db.session.flush()
+    notices.cancelled(actor, booking, reason=reason, by_manager=manager and not own, late=late)
+    waitlist.slots_freed([booking], now)
 
 
 def cancel_rights(roles: Roles, booking) -> tuple[bool, bool]:
@@ -308,8 +329,9 @@ def cancel_rights(roles: Roles, booking) -> tuple[bool, bool]:
 
 
 def cancel_checked(actor: User, booking: Booking, reason: str, now: datetime, *, own: bool,
-                   manager: bool) -> None:
-    """Cancel after the rights were checked and the facility locked; the state and the time decide."""
+                   manager: bool) -> bool:
+    """Cancel after the rights were checked and the facility locked; the state and the time decide.
+    Returns whether the cancellation was late (within the facility's cancellation notice)."""
     if booking.status not in (PENDING, APPROVED):
         raise InvalidTransition(_("This booking can no longer be cancelled (it is %(status)s).",
                                   status=booking.status_label))
@@ -318,13 +340,14 @@ def cancel_checked(actor: User, booking: Booking, reason: str, now: datetime, *,
                                 code="already_started")
     if booking.end_at <= now:
         raise InvalidTransition(_("The booking is over."), code="already_ended")
-    late = booking.start_at - now < timedelta(minutes=booking.facility.min_notice_minutes)
+    late = booking.start_at - now < timedelta(minutes=booking.facility.cancel_notice_minutes)
     from_status = booking.status
     booking.cancelled_at = now
     booking.cancelled_by_id = actor.id
     booking.cancel_reason = reason
     transition(booking, actor, CANCELLED, reason, late=late, by_manager=manager and not own)
     charges.charge_cancellation(booking, from_status, late=late, by_enterprise=own, now=now)
+    return late
 
 
 def approval_queue(roles: Roles, facility_id: int | None = None) -> list[tuple[Booking, list[Booking]]]:

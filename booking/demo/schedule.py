@@ -260,7 +260,7 @@ class Scheduler:
         actor = manager if by_manager else slot.requester
         reason = self.rng.choice(data.MANAGER_CANCEL_REASONS if by_manager else data.CANCEL_REASONS)
         booking.cancelled_at, booking.cancelled_by_id, booking.cancel_reason = at, actor.id, reason
-        late = slot.start - at < timedelta(minutes=slot.facility.min_notice_minutes)
+        late = slot.start - at < timedelta(minutes=slot.facility.cancel_notice_minutes)
         from_status = trail.events[-1].to_status
         trail.step(CANCELLED, at, actor, reason, late=late, by_manager=by_manager)
         if is_late_cancel_charged(from_status, late=late, by_enterprise=not by_manager):

@@ -48,6 +48,11 @@ class Facility(Named, db.Model):
         CheckConstraint("min_minutes > 0 AND max_minutes >= min_minutes", name="duration_range"),
         CheckConstraint("buffer_minutes >= 0 AND min_notice_minutes >= 0 AND max_advance_days > 0",
                         name="notice_range"),
+        CheckConstraint("cancel_notice_minutes >= 0 AND (reminder_hours IS NULL OR reminder_hours > 0)",
+                        name="cancel_reminder_range"),
+        CheckConstraint("(peak_start_minute IS NULL) = (peak_end_minute IS NULL) AND "
+                        "(peak_start_minute IS NULL OR (peak_start_minute >= 0 AND peak_end_minute <= 1440 "
+                        "AND peak_start_minute < peak_end_minute))", name="peak_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,6 +82,15 @@ class Facility(Named, db.Model):
     no_show_grace_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
     # Whether the booking's enterprise may check itself in and out (otherwise managers only).
     self_check_in: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # Cancelling less than this before the start is late: recorded, and charged the late-cancellation fee.
+    cancel_notice_minutes: Mapped[int] = mapped_column(default=1440, server_default="1440")
+    # Remind the booking's requester this many hours before the start (None: no reminder).
+    reminder_hours: Mapped[int | None] = mapped_column(default=24, server_default="24")
+    # Peak hours (local minutes after midnight on the weekdays listed as digits, 0 = Monday), which
+    # peak-only quotas count; None: the facility has no peak hours.
+    peak_start_minute: Mapped[int | None]
+    peak_end_minute: Mapped[int | None]
+    peak_weekdays: Mapped[str] = mapped_column(String(7), default="01234", server_default="01234")
 
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     rate_unit: Mapped[str] = mapped_column(String(8), default="hour")

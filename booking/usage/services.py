@@ -24,6 +24,7 @@ from ..errors import Forbidden, InvalidInput, InvalidTransition
 from ..extensions import db
 from ..facilities.models import OUTPUT_UNITS, Facility
 from ..timeutil import iso, utcnow
+from ..waitlist import services as waitlist
 from .models import UsageCorrection, UsageRecord
 
 # How long before the booked start a check-in is accepted.
@@ -207,6 +208,7 @@ def _close_chunk(ids: list[int], now: datetime) -> tuple[int, int]:
     charges.charge_closed(absent, forgotten, now)
     no_shows, auto_closed = len(absent), len(forgotten)
     db.session.flush()
+    waitlist.slots_freed(absent, now)  # a no-show releases the rest of its slot
     return no_shows, auto_closed
 
 

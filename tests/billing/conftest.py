@@ -43,7 +43,7 @@ def scene(make) -> Scene:
                              name_en="Chunyu line", shared_rate=Decimal("600.00"),
                              reference_rate=Decimal("1250.00"), billing_basis="booked",
                              no_show_fee=Decimal("1200.00"), late_cancel_fee=Decimal("600.00"),
-                             min_notice_minutes=60, no_show_grace_minutes=15)
+                             min_notice_minutes=60, cancel_notice_minutes=60, no_show_grace_minutes=15)
     enterprise = make.enterprise(chain, name="温岭鸿达鞋业", name_en="Hongda Shoes")
     return Scene(facility=facility, enterprise=enterprise, member=make.user(enterprise, name="Member Ma"),
                  enterprise_admin=make.user(enterprise, role="admin"), rival=make.member(chain),

@@ -1,0 +1,2 @@
+"""Waiting lists through the API."""
+from . import bp  # noqa: F401

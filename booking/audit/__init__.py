@@ -1,0 +1,1 @@
+"""The audit trail made visible: who changed what, when and why."""
