@@ -279,7 +279,7 @@ def cancel_series(actor: User, roles: Roles, series: Series, from_start: datetim
     late = [cancel_checked(actor, booking, reason, now, own=own, manager=manager) for booking in chosen]
     db.session.flush()
     notices.cancelled(actor, series=series, reason=reason, by_manager=manager and not own, count=len(chosen),
-                      late=any(late))
+                      late=any(late), start=min(b.start_at for b in chosen))
     waitlist.slots_freed(chosen, now)
     return chosen
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..accounts.models import User
 from ..bookings.models import Booking, Series
+from ..timeutil import iso
 from . import models as kinds
 from .services import notify
 
@@ -39,9 +40,12 @@ def rejected(actor: User | None, booking: Booking | None = None, *, reason: str,
 
 
 def cancelled(actor: User, booking: Booking | None = None, *, reason: str, by_manager: bool,
-              series: Series | None = None, count: int = 1, late: bool = False) -> None:
-    """The other side hears of it: the managers when the enterprise cancels, the requester when a manager does."""
+              series: Series | None = None, count: int = 1, late: bool = False, start=None) -> None:
+    """The other side hears of it: the managers when the enterprise cancels, the requester when a manager does.
+    ``start``: for a series, the first date cancelled."""
     subject = series or booking
     recipients = [subject.requester] if by_manager else subject.facility.managers
-    notify(kinds.CANCELLED, recipients, actor=actor, **_subject(booking, series),
-           params={"count": count, "reason": reason, "by_manager": by_manager, "late": late})
+    params = {"count": count, "reason": reason, "by_manager": by_manager, "late": late}
+    if start is not None:
+        params["start"] = iso(start)
+    notify(kinds.CANCELLED, recipients, actor=actor, **_subject(booking, series), params=params)
