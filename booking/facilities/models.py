@@ -85,7 +85,7 @@ class Facility(Named, db.Model):
     # Cancelling less than this before the start is late: recorded, and charged the late-cancellation fee.
     cancel_notice_minutes: Mapped[int] = mapped_column(default=1440, server_default="1440")
     # Remind the booking's requester this many hours before the start (None: no reminder).
-    reminder_hours: Mapped[int | None] = mapped_column(default=24, server_default="24")
+    reminder_hours: Mapped[int | None]
     # Peak hours (local minutes after midnight on the weekdays listed as digits, 0 = Monday), which
     # peak-only quotas count; None: the facility has no peak hours.
     peak_start_minute: Mapped[int | None]
