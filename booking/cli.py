@@ -92,4 +92,48 @@ def generate_load(bookings: int, years: int, seed: int) -> None:
         raise click.ClickException(str(error)) from error
 
 
-commands = [create_token, load_demo, create_admin, close_no_shows, generate_load, report_months]
+@click.command("send-notifications")
+@click.option("--once", is_flag=True, help="Run one round (drain the outbox) and exit, e.g. from cron.")
+@click.option("--interval", default=30.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds to sleep between rounds.")
+@click.option("--batch", default=50, show_default=True, type=click.IntRange(1, 1000),
+              help="Messages claimed at a time.")
+def send_notifications(once: bool, interval: float, batch: int) -> None:
+    """Queue reminders and other timed messages, then e-mail what the outbox holds (with retries).
+
+    Several workers may run at once: each message is claimed by one of them before it is sent.
+    """
+    import time
+
+    from flask import current_app
+
+    from .notifications.delivery import new_worker_id, run_round
+    from .timeutil import utcnow
+    worker = new_worker_id()
+    if not once:
+        click.echo(f"worker {worker}: a round every {interval:g} s (Ctrl-C stops)")
+    while True:
+        try:
+            done, report = run_round(batch=batch, worker=worker)
+        except Exception as error:  # the loop outlives a database restart or a bad message
+            db.session.rollback()
+            if once:
+                raise
+            current_app.logger.exception("send-notifications round failed")
+            click.echo(f"{utcnow():%Y-%m-%d %H:%M:%S}Z round failed, trying again: {error}", err=True)
+        else:
+            scanned = ", ".join(f"{n} {what}" for what, n in sorted(done.items()) if n)
+            if once or scanned or report.claimed:
+                click.echo(f"{utcnow():%Y-%m-%d %H:%M:%S}Z " + (f"{scanned}; " if scanned else "")
+                           + f"e-mail: {report}")
+        if once:
+            return
+        try:
+            time.sleep(interval)
+        except KeyboardInterrupt:
+            click.echo("stopped")
+            return
+
+
+commands = [create_token, load_demo, create_admin, close_no_shows, generate_load, report_months,
+            send_notifications]

@@ -26,6 +26,18 @@ def defaults(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         # The domain part of iCalendar UIDs (booking-<id>@...): keep it stable once calendars hold them.
         "CALENDAR_UID_DOMAIN": "lianxiang.local",
+        # Where people reach the site: the links in e-mails (one-click actions, the booking) start here.
+        "PUBLIC_URL": "http://127.0.0.1:5000",
+        # Outgoing mail (Flask-Mail's names): FLASK_MAIL_SERVER=smtp.example.com and so on.
+        "MAIL_SERVER": "localhost",
+        "MAIL_PORT": 25,
+        "MAIL_USE_TLS": False,
+        "MAIL_USE_SSL": False,
+        "MAIL_USERNAME": None,
+        "MAIL_PASSWORD": None,
+        "MAIL_DEFAULT_SENDER": "Lianxiang <noreply@lianxiang.local>",
+        # Seconds to wait for the SMTP server before counting the attempt as failed.
+        "MAIL_TIMEOUT": 30,
     }
 
 

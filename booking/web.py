@@ -14,7 +14,7 @@ from werkzeug.routing import IntegerConverter
 
 from .db import configure_engine, set_read_only_transactions
 from .errors import DomainError
-from .extensions import babel, csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, login_manager, mail, migrate
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 WEEKDAY_NAMES = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
@@ -48,6 +48,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
+    mail.init_app(app)
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])
 
@@ -90,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     from .bookings.routes import bp as bookings
     from .calendar.routes import bp as calendar
     from .notifications.actions import bp as actions
+    from .notifications.outbox import bp as outbox
     from .notifications.routes import bp as notifications
     from .reports.routes import bp as reports
     from .schedule.routes import bp as schedule
@@ -97,8 +99,9 @@ def register_blueprints(app: Flask) -> None:
     from .waitlist.routes import bp as waitlist
 
     for blueprint in (accounts, schedule, bookings, usage, billing, calendar, reports, admin, notifications,
-                      actions, waitlist, audit):
+                      actions, outbox, waitlist, audit):
         app.register_blueprint(blueprint)
+    csrf.exempt(actions)  # the signed token in the link is the secret: a cross-site form cannot know it
     csrf.exempt(api)  # bearer tokens, no cookies: nothing for CSRF to protect
     app.register_blueprint(api)
 
