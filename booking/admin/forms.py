@@ -6,9 +6,12 @@ from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DecimalField, IntegerField, PasswordField, SelectChoice,
                      SelectField, SelectMultipleField, StringField, TextAreaField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..bookings.forms import WEEKDAY_CHOICES
 from ..facilities.models import BILLING_BASES, KINDS, OUTPUT_UNITS, RATE_UNITS
 from ..organisation.people import MEMBER_ROLES
+from ..timeutil import format_hhmm, parse_hhmm
 
 MULTI_HINT = _l("Hold Ctrl (⌘ on a Mac) to choose several.")
 REQUIRED = _l("This field is required.")
@@ -71,6 +74,24 @@ def _money(label, required: bool = True):
                                     NumberRange(min=0, message=_l("Please enter an amount of zero or more."))])
 
 
+class MinuteOfDayField(StringField):
+    """A local time of day typed as HH:MM, held as minutes after midnight (None: left empty)."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return format_hhmm(self.data) if isinstance(self.data, int) else ""
+
+    def process_formdata(self, valuelist) -> None:
+        text = (valuelist[0] if valuelist else "").strip()
+        self.data = None
+        if text:
+            try:
+                self.data = parse_hhmm(text)
+            except ValueError:
+                raise ValueError(_l("Write the time as HH:MM, e.g. 18:00.")) from None
+
+
 class FacilityForm(FlaskForm):
     name = StringField(_l("Name"), validators=[_required(), Length(max=160)])
     name_en = StringField(_l("English name"), validators=[Optional(), Length(max=200)])
@@ -94,6 +115,17 @@ class FacilityForm(FlaskForm):
     min_notice_minutes = _minutes(_l("Minimum notice (minutes)"), 0, 60)
     max_advance_days = _minutes(_l("Bookable up to (days ahead)"), 1, 90)
     buffer_minutes = _minutes(_l("Changeover buffer (minutes)"), 0, 0)
+
+    # Cancellation, reminders and peak hours. A form without them (an older client) leaves them as they are.
+    cancel_notice_minutes = IntegerField(_l("Cancellation notice (minutes)"), default=1440,
+                                         validators=[Optional(), NumberRange(min=0, max=1_000_000)])
+    reminder_hours = IntegerField(_l("Reminder before the start (hours)"), default=24,
+                                  validators=[Optional(), NumberRange(min=1, max=24 * 366)])
+    peak_start_minute = MinuteOfDayField(_l("Peak hours from"), validators=[Optional()])
+    peak_end_minute = MinuteOfDayField(_l("Peak hours until"), validators=[Optional()])
+    peak_weekdays = SelectMultipleField(_l("Peak days"), choices=WEEKDAY_CHOICES, coerce=int, default=list(range(5)),
+                                        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+                                        validators=[Optional()])
 
     currency = StringField(_l("Currency"), default="CNY", validators=[_required(), Length(min=3, max=3)])
     rate_unit = SelectField(_l("Rate unit"), choices=options(RATE_UNITS))
@@ -120,6 +152,13 @@ class FacilityForm(FlaskForm):
         data["timezone"] = data["timezone"] or None  # blank: the chain's zone
         data["host_enterprise_id"] = data["host_enterprise_id"] or None  # 0: the committee
         data["currency"] = (data["currency"] or "").strip().upper()
+        for name in ("cancel_notice_minutes", "reminder_hours"):
+            if self[name].raw_data:  # sent, possibly empty (no reminder; a missing notice is refused)
+                data[name] = self[name].data
+        if self.peak_start_minute.raw_data or self.peak_end_minute.raw_data:
+            data["peak_start_minute"] = self.peak_start_minute.data
+            data["peak_end_minute"] = self.peak_end_minute.data
+            data["peak_weekdays"] = "".join(str(d) for d in sorted(set(self.peak_weekdays.data or [])))
         return data
 
 

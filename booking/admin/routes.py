@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..facilities.models import Facility
-from . import baselines, chains, enterprises, facilities, hours, members, users  # noqa: F401 - registers the views
+from . import baselines, chains, enterprises, facilities, hours, members, quotas, users  # noqa: F401 - registers the views
 from .common import bp, current_roles
 
 __all__ = ["bp"]

@@ -7,9 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 from ..bookings.models import Booking, BookingEvent, Series
-from ..facilities.models import BookableHours, Closure, Facility
+from ..facilities.models import WEEKDAYS, BookableHours, Closure, Facility
 from ..facilities.rules import hours_as_dict
-from ..timeutil import iso
+from ..quotas.models import Quota
+from ..quotas.services import quota_dict
+from ..timeutil import format_hhmm, iso
 
 CENTS = Decimal("0.01")
 
@@ -31,7 +33,18 @@ def rules_json(facility: Facility, hours: Iterable[BookableHours]) -> dict[str, 
         "min_notice_minutes": facility.min_notice_minutes,
         "max_advance_days": facility.max_advance_days,
         "buffer_minutes": facility.buffer_minutes,
+        "cancel_notice_minutes": facility.cancel_notice_minutes,
+        "reminder_hours": facility.reminder_hours,
+        "peak_hours": peak_hours_json(facility),
     }
+
+
+def peak_hours_json(facility: Facility) -> dict[str, Any] | None:
+    """Local peak hours on the listed weekdays, which peak-only quotas count; None: no peak hours."""
+    if facility.peak_start_minute is None or facility.peak_end_minute is None:
+        return None
+    return {"start": format_hhmm(facility.peak_start_minute), "end": format_hhmm(facility.peak_end_minute),
+            "weekdays": [WEEKDAYS[int(d)] for d in sorted(facility.peak_weekdays or "")]}
 
 
 def closure_json(closure: Closure) -> dict[str, Any]:
@@ -86,6 +99,7 @@ def booking_json(booking: Booking, *, history: bool = False) -> dict[str, Any]:
         "purpose": booking.purpose,
         "planned_output": decimal_str(booking.planned_output),
         "rules_overridden": booking.rules_overridden,
+        "over_quota": booking.over_quota,
         "created_at": iso(booking.created_at),
         "decided_at": iso(booking.decided_at),
         "rejection_reason": booking.rejection_reason,
@@ -136,3 +150,8 @@ def usage_json(usage) -> dict[str, Any] | None:
         "corrections": [{"at": iso(c.at), "actor_id": c.actor_id, "reason": c.reason, "before": c.before,
                          "after": c.after} for c in usage.corrections],
     }
+
+
+def quota_json(quota: Quota, usage: dict | None = None) -> dict[str, Any]:
+    """A quota; ``usage``: the caller's enterprise's use of it in the current period, where it applies."""
+    return {**quota_dict(quota), "usage": usage}

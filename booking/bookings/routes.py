@@ -20,7 +20,9 @@ from ..extensions import db
 from ..facilities.models import Facility
 from ..facilities.services import get_visible
 from ..organisation.models import Enterprise
+from ..quotas import services as quotas
 from ..timeutil import parse_iso, utcnow
+from ..waitlist.forms import JoinForm
 from . import recurrence, series, services
 from .forms import BookingFilterForm, BookingRequestForm
 from .models import OPEN, PENDING, STATUSES, Booking
@@ -97,7 +99,7 @@ def new():
         del form.enterprise_id, form.override
     if request.method == "GET":
         _prefill(form, facility, request.args.get("start"))
-    preview = None
+    preview = join_form = None
     if form.validate_on_submit():
         start, end = _interval(form, facility)
         options = {"enterprise_id": (form.enterprise_id.data or None) if manager else None,
@@ -124,9 +126,18 @@ def new():
             _attach(form, error)
             if error.code in ("series_conflicts", "no_dates_left"):
                 preview = series.plan_series(current_user, roles, facility, start, end, rrule, **options)
+            elif error.code == "slot_taken" and not form.repeat.data and roles.enterprise_id is not None \
+                    and options["enterprise_id"] in (None, roles.enterprise_id):
+                join_form = _join_offer(facility, start, end, form.purpose.data)
     status = 422 if form.errors or form.form_errors else 200
     return render_template("bookings/new.html", form=form, facility=facility, preview=preview,
-                           max_occurrences=recurrence.MAX_OCCURRENCES), status
+                           join_form=join_form, max_occurrences=recurrence.MAX_OCCURRENCES), status
+
+
+def _join_offer(facility, start: datetime, end: datetime, purpose: str | None) -> JoinForm:
+    """The slot is taken: offer to wait for it (the waiting list's page takes the form)."""
+    return JoinForm(formdata=None, facility_id=facility.id, start=start.isoformat(), end=end.isoformat(),
+                    purpose=purpose or "")
 
 
 def _rrule(form: BookingRequestForm, start_day) -> str:
@@ -267,8 +278,9 @@ def queue():
     query = select(Facility).order_by(Facility.name)
     if not roles.is_admin:
         query = query.where(Facility.id.in_(roles.managed_facility_ids))
+    overruns = quotas.overruns_for([booking for booking, _conflicts in items])
     return render_template("bookings/queue.html", items=items, facilities=db.session.scalars(query).all(),
-                           facility_id=facility_id)
+                           facility_id=facility_id, overruns=overruns)
 
 
 # The series pages register themselves on ``bp``.

@@ -17,6 +17,7 @@ from ..extensions import db
 from ..facilities.models import BookableHours, Closure, Facility
 from ..organisation.models import Chain, Enterprise, Membership
 from ..organisation.uscc import make_uscc
+from ..quotas.models import Quota
 from ..timeutil import local_at, utcnow
 from . import data
 from .schedule import Scheduler
@@ -36,8 +37,9 @@ def load(now: datetime | None = None) -> dict:
     facilities = _facilities(chains, enterprises, users)
     baselines = [EnterpriseBaseline(enterprise=enterprises[key], kind=kind, output_per_hour=per_hour,
                                     output_unit=unit) for key, kind, per_hour, unit in data.BASELINES]
+    quotas = _quotas(chains, facilities, users["admin@demo.local"], now)
     db.session.add_all([*chains.values(), *enterprises.values(), *users.values(), *facilities.values(),
-                        *baselines])
+                        *baselines, *quotas])
     db.session.flush()
 
     today = now.astimezone(facilities["chunyu"].tz).date()
@@ -58,8 +60,17 @@ def load(now: datetime | None = None) -> dict:
         "chains": len(chains), "enterprises": len(enterprises), "facilities": len(facilities),
         "users": len(users), "closures": sum(map(len, closures.values())), "bookings": len(bookings),
         "booking_events": len(events), "usage_records": len(usage), "charges": len(charges),
-        "baselines": len(baselines),
+        "baselines": len(baselines), "quotas": len(quotas),
     }
+
+
+def _quotas(chains: dict[str, Chain], facilities: dict[str, Facility], admin: User, now: datetime) -> list[Quota]:
+    """The chains' fair-sharing rules, set by the administrator when the demo's history begins."""
+    return [Quota(facility=facilities[q["facility"]] if q["facility"] else None, kind=q["kind"],
+                  chain=chains[q["chain"]] if q["chain"] else None, period=q["period"],
+                  limit_hours=q["limit_hours"], limit_bookings=q["limit_bookings"], peak_only=q["peak_only"],
+                  over_limit=q["over_limit"], created_by=admin, created_at=now - timedelta(days=DAYS_BACK))
+            for q in data.QUOTAS]
 
 
 def _chains() -> dict[str, Chain]:

@@ -101,6 +101,9 @@ def _studio(n: int) -> dict:
         # The larger studios of the Munan base are booked straight away; the rest need a manager's yes.
         requires_approval=n <= 14, slot_minutes=30, min_minutes=60, max_minutes=360, min_notice_minutes=120,
         max_advance_days=30, buffer_minutes=15, shared_rate=Decimal("50.00"), reference_rate=Decimal("120.00"),
+        # Evening prime time, when viewers are online, every day of the week.
+        cancel_notice_minutes=4 * 60, reminder_hours=3, peak_start_minute=19 * 60, peak_end_minute=23 * 60,
+        peak_weekdays="0123456",
         no_show_fee=Decimal("50.00"), plans="studio", busy=0.48)
 
 
@@ -113,6 +116,9 @@ FACILITIES = [
             "共享后鞋企生产成本降低52%，生产效率提升50%。换产需30分钟调机；每月第一个周六停线保养。"),
         hours=[(d, 7 * 60, 23 * 60) for d in MON_SAT], requires_approval=True, slot_minutes=60,
         min_minutes=120, max_minutes=720, min_notice_minutes=24 * 60, max_advance_days=60, buffer_minutes=30,
+        # Cancelling less than two days ahead leaves nine workers idle; day shifts on workdays are the busiest.
+        cancel_notice_minutes=48 * 60, reminder_hours=24, peak_start_minute=8 * 60, peak_end_minute=18 * 60,
+        peak_weekdays="01234",
         billing_basis="max", shared_rate=Decimal("600.00"), reference_rate=Decimal("1250.00"),
         no_show_fee=Decimal("1200.00"), late_cancel_fee=Decimal("600.00"), plans="line", busy=0.9),
     *[_studio(n) for n in range(1, 23)],
@@ -122,7 +128,8 @@ FACILITIES = [
         description="可容纳60人的培训教室，用于安全生产、电商运营和智能制造设备操作培训。",
         hours=[(d, s, e) for d in WORKDAYS for s, e in ((8 * 60 + 30, 12 * 60), (13 * 60 + 30, 17 * 60 + 30))],
         requires_approval=True, slot_minutes=30, min_minutes=60, max_minutes=240, min_notice_minutes=24 * 60,
-        max_advance_days=90, shared_rate=Decimal("80.00"), reference_rate=Decimal("200.00"),
+        max_advance_days=90, cancel_notice_minutes=24 * 60, reminder_hours=24,
+        shared_rate=Decimal("80.00"), reference_rate=Decimal("200.00"),
         plans="training", busy=0.5),
     _facility(
         "negotiation", "zeguo", "meeting_room", "商务洽谈室", "Business Negotiation Room",
@@ -130,6 +137,7 @@ FACILITIES = [
         description="链上企业接待客户、洽谈订单的商务洽谈室；链委会月度例会（一月一议）和季度座谈会也在此召开。",
         hours=[(d, 8 * 60 + 30, 20 * 60 + 30) for d in MON_SAT], requires_approval=False, slot_minutes=30,
         min_minutes=30, max_minutes=240, min_notice_minutes=60, max_advance_days=60,
+        cancel_notice_minutes=2 * 60, reminder_hours=2,
         shared_rate=Decimal("0.00"), reference_rate=Decimal("150.00"), plans="meeting", busy=0.55),
     _facility(
         "rd", "yihuang", "rd_centre", "立伟设备自动化研发中心", "Liwei Equipment-Automation R&D Centre",
@@ -139,6 +147,7 @@ FACILITIES = [
             "创泰活塞借助这里的自动化改造，月产能由40万件提升至60万件，用工减少70%。"),
         hours=[(d, 8 * 60, 18 * 60) for d in WORKDAYS], requires_approval=True, slot_minutes=60,
         min_minutes=120, max_minutes=480, min_notice_minutes=24 * 60, max_advance_days=60, buffer_minutes=30,
+        cancel_notice_minutes=24 * 60, reminder_hours=24,
         shared_rate=Decimal("300.00"), reference_rate=Decimal("800.00"), plans="rd", busy=0.6),
     _facility(
         "mould_lab", "yihuang", "lab", "立伟模具开发实验室", "Liwei Mould Development Lab",
@@ -147,7 +156,7 @@ FACILITIES = [
         description="立伟轻工的模具开发实验室：模具设计、试模与修模；换模需60分钟。",
         hours=[(d, 8 * 60, 20 * 60) for d in MON_SAT], requires_approval=True, slot_minutes=60,
         min_minutes=120, max_minutes=600, min_notice_minutes=24 * 60, max_advance_days=60, buffer_minutes=60,
-        billing_basis="actual", shared_rate=Decimal("450.00"), reference_rate=Decimal("1100.00"),
+        cancel_notice_minutes=24 * 60, reminder_hours=24, billing_basis="actual", shared_rate=Decimal("450.00"), reference_rate=Decimal("1100.00"),
         no_show_fee=Decimal("450.00"), plans="lab", busy=0.6),
     _facility(
         "trade_centre", "nanzhuang", "meeting_room", "陶瓷交易中心洽谈厅", "Ceramics Trade Centre Negotiation Hall",
@@ -155,7 +164,23 @@ FACILITIES = [
         description="设在陶瓷交易中心的线下交流洽谈场所，供链上企业接待采购商、举办新品洽谈会。",
         hours=[(d, 9 * 60, 18 * 60) for d in EVERY_DAY], requires_approval=False, slot_minutes=30,
         min_minutes=60, max_minutes=240, min_notice_minutes=60, max_advance_days=60,
+        cancel_notice_minutes=2 * 60, reminder_hours=2,
         shared_rate=Decimal("60.00"), reference_rate=Decimal("180.00"), plans="meeting", busy=0.4),
+]
+
+# Pooled quotas (DESIGN.md: sixteen shoe firms share one line): what one enterprise may hold, all its
+# members together. ``facility`` names one facility, ``kind`` (in ``chain``) every facility of a kind;
+# ``enterprise`` None counts each enterprise on its own.
+QUOTAS = [
+    # The Chunyu line: two long shifts a week per firm; beyond that the manager weighs the request.
+    dict(facility="chunyu", kind=None, chain=None, enterprise=None, period="week", limit_hours=Decimal("24"),
+         limit_bookings=None, peak_only=False, over_limit="flag"),
+    # Evening prime time in the Chunmiao studios is shared out: at most 20 peak hours a week per firm.
+    dict(facility=None, kind="livestream_studio", chain="zeguo", enterprise=None, period="week",
+         limit_hours=Decimal("20"), limit_bookings=None, peak_only=True, over_limit="refuse"),
+    # Liwei's mould lab hosts every firm of the chain: fifteen sessions a month each.
+    dict(facility="mould_lab", kind=None, chain=None, enterprise=None, period="month", limit_hours=None,
+         limit_bookings=15, peak_only=False, over_limit="refuse"),
 ]
 
 # A day's plan: the (start, end) windows, in local minutes, booked that day; one is drawn per day.

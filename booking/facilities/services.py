@@ -118,7 +118,8 @@ FACILITY_FIELDS = (
     "capacity", "throughput_per_hour", "output_unit", "timezone", "active", "requires_approval",
     "slot_minutes", "min_minutes", "max_minutes", "min_notice_minutes", "max_advance_days",
     "buffer_minutes", "currency", "rate_unit", "shared_rate", "reference_rate", "billing_basis",
-    "no_show_fee", "late_cancel_fee",
+    "no_show_fee", "late_cancel_fee", "cancel_notice_minutes", "reminder_hours", "peak_start_minute",
+    "peak_end_minute", "peak_weekdays",
 )
 
 
@@ -126,6 +127,7 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _MONEY_FIELDS = ("shared_rate", "reference_rate", "no_show_fee", "late_cancel_fee")
 _CENT = Decimal("0.01")
 _LARGEST_NUMBER = 1_000_000  # minutes, days, people: far beyond any real rule, well inside an integer column
+_LONGEST_REMINDER = 24 * 366  # hours
 # field: (smallest allowed value, error message)
 _MINUTE_LIMITS = {
     "slot_minutes": (1, _l("The slot length must be at least one minute.")),
@@ -168,6 +170,43 @@ def _check_facility_data(data: dict) -> None:
         raise InvalidInput(_("Unknown rate unit."), code="invalid_rate_unit", field="rate_unit")
     if "billing_basis" in data and data["billing_basis"] not in BILLING_BASES:
         raise InvalidInput(_("Unknown billing basis."), code="invalid_billing_basis", field="billing_basis")
+    _check_policies(data)
+
+
+def _check_policies(data: dict) -> None:
+    """Cancellation notice, reminder and peak hours (each only where ``data`` sets it)."""
+    if "cancel_notice_minutes" in data:
+        notice = data["cancel_notice_minutes"]
+        if notice is None:
+            raise InvalidInput(_("Please give the cancellation notice in minutes (0: cancelling is never late)."),
+                               code="required", field="cancel_notice_minutes")
+        if not 0 <= notice <= _LARGEST_NUMBER:
+            raise InvalidInput(_("The cancellation notice must be between 0 and %(n)d minutes.", n=_LARGEST_NUMBER),
+                               code="out_of_range", field="cancel_notice_minutes")
+    reminder = data.get("reminder_hours")
+    if reminder is not None and not 0 < reminder <= _LONGEST_REMINDER:
+        raise InvalidInput(_("Send the reminder between 1 and %(n)d hours before the start, or leave it empty "
+                             "for no reminder.", n=_LONGEST_REMINDER), code="out_of_range", field="reminder_hours")
+    if "peak_start_minute" not in data and "peak_end_minute" not in data:
+        return
+    start, end = data.get("peak_start_minute"), data.get("peak_end_minute")
+    if (start is None) != (end is None):
+        raise InvalidInput(_("Give both the start and the end of the peak hours, or neither."),
+                           code="invalid_peak_hours", field="peak_end_minute" if end is None else "peak_start_minute")
+    if start is None:
+        return
+    if not 0 <= start < 24 * 60:
+        raise InvalidInput(_("The peak hours must start between 00:00 and 23:59."), code="invalid_peak_hours",
+                           field="peak_start_minute")
+    if not start < end <= 24 * 60:
+        raise InvalidInput(_("The peak hours must end after they start, at 24:00 at the latest."),
+                           code="invalid_peak_hours", field="peak_end_minute")
+    weekdays = data.get("peak_weekdays", "01234")
+    if not weekdays:
+        raise InvalidInput(_("Choose the days that have peak hours."), code="invalid_peak_hours",
+                           field="peak_weekdays")
+    if any(day not in "0123456" for day in weekdays) or len(set(weekdays)) != len(weekdays):
+        raise InvalidInput(_("Unknown weekday in the peak days."), code="invalid_peak_hours", field="peak_weekdays")
 
 
 def _check_amount(value, field: str) -> None:

@@ -191,7 +191,7 @@ def _facts(notification, booking: Booking | None, series: Series | None, now) ->
     if params.get("over_quota"):
         facts.append((_("Quota"), _("Beyond the enterprise's quota: approving it is an exception.")))
     if params.get("late"):
-        facts.append((_("Notice"), _("Cancelled within the facility's cancellation notice.")))
+        facts.append((_("Late cancellation"), _("Cancelled within the facility's cancellation notice.")))
     return facts
 
 

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..accounts.models import User
 from ..db import UTCDateTime
 from ..extensions import db
 from ..facilities.models import Facility
@@ -58,3 +59,4 @@ class Quota(db.Model):
     facility: Mapped[Facility | None] = relationship()
     chain: Mapped[Chain | None] = relationship()
     enterprise: Mapped[Enterprise | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])

@@ -36,7 +36,7 @@ def test_member_requests_a_booking_and_gets_201_with_its_location(api, scene):
         "series_id": None, "status": "pending",
         "start": iso(local(day, "10:00")), "end": iso(local(day, "12:00")), "timezone": "Asia/Shanghai",
         "local_start": stamp(day, "10:00"), "local_end": stamp(day, "12:00"),
-        "purpose": "样品试产", "planned_output": "1200.50", "rules_overridden": False,
+        "purpose": "样品试产", "planned_output": "1200.50", "rules_overridden": False, "over_quota": False,
         "created_at": body["created_at"], "decided_at": None, "rejection_reason": "", "cancelled_at": None,
         "cancel_reason": "", "sequence": 0,
         "history": [{"at": body["history"][0]["at"], "actor_id": scene.member.id, "from": None, "to": "pending",

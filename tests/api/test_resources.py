@@ -36,7 +36,8 @@ def test_resource_rules_have_the_documented_shape(api, make, scene):
         "bookable_hours": {"mon": weekday, "tue": weekday, "wed": weekday, "thu": weekday, "fri": weekday,
                            "sat": [["09:00", "12:00"], ["13:00", "17:30"]], "sun": []},
         "slot_minutes": 30, "min_minutes": 30, "max_minutes": 480, "min_notice_minutes": 60,
-        "max_advance_days": 90, "buffer_minutes": 15,
+        "max_advance_days": 90, "buffer_minutes": 15, "cancel_notice_minutes": 1440, "reminder_hours": None,
+        "peak_hours": None,
     }
 
 
