@@ -17,6 +17,8 @@ from ..extensions import db
 from ..facilities.models import BookableHours, Closure, Facility
 from ..organisation.models import Chain, Enterprise, Membership
 from ..organisation.uscc import make_uscc
+from ..notifications import models as notices
+from ..notifications.models import Notification
 from ..quotas.models import Quota
 from ..timeutil import local_at, utcnow
 from . import data
@@ -54,13 +56,15 @@ def load(now: datetime | None = None) -> dict:
     db.session.add_all(events)
     db.session.add_all(usage)
     db.session.add_all(charges)
+    inbox = _notifications(bookings, now)
+    db.session.add_all(inbox)
     db.session.flush()
     forget_roles()
     return {
         "chains": len(chains), "enterprises": len(enterprises), "facilities": len(facilities),
         "users": len(users), "closures": sum(map(len, closures.values())), "bookings": len(bookings),
         "booking_events": len(events), "usage_records": len(usage), "charges": len(charges),
-        "baselines": len(baselines), "quotas": len(quotas),
+        "baselines": len(baselines), "quotas": len(quotas), "notifications": len(inbox),
     }
 
 
@@ -71,6 +75,29 @@ def _quotas(chains: dict[str, Chain], facilities: dict[str, Facility], admin: Us
                   limit_hours=q["limit_hours"], limit_bookings=q["limit_bookings"], peak_only=q["peak_only"],
                   over_limit=q["over_limit"], created_by=admin, created_at=now - timedelta(days=DAYS_BACK))
             for q in data.QUOTAS]
+
+
+def _notifications(bookings, now: datetime) -> list[Notification]:
+    """What the last fortnight's workflow told people in the app: requests waiting for the managers,
+    decisions for the requesters; those older than two days have been read. (No e-mail: the demo's
+    history was never sent.)"""
+    since, read_before = now - timedelta(days=14), now - timedelta(days=2)
+    made = []
+
+    def tell(kind, user, booking, at, **params):
+        made.append(Notification(user_id=user.id, kind=kind, created_at=at, booking=booking, params=params,
+                                 read_at=at + timedelta(hours=3) if at < read_before else None))
+
+    for booking in bookings:
+        if booking.series_id is not None or booking.created_at < since:
+            continue
+        if booking.status == "pending" and booking.end_at > now:
+            for manager in booking.facility.managers:
+                tell(notices.REQUEST_SUBMITTED, manager, booking, booking.created_at, count=1)
+        elif booking.decided_at and booking.decided_by_id and booking.status in ("approved", "rejected"):
+            kind = notices.APPROVED if booking.status == "approved" else notices.REJECTED
+            tell(kind, booking.requester, booking, booking.decided_at, count=1, reason=booking.rejection_reason)
+    return made
 
 
 def _chains() -> dict[str, Chain]:
