@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import os
-from decimal import Decimal
 
 from flask import Flask, g, has_request_context, jsonify, render_template, request, session
-from flask_babel import format_datetime, format_decimal, ngettext
+from flask_babel import ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,15 +22,33 @@ CELL_STATES = {"free": _l("Free"), "past": _l("Too late to book"), "closed": _l(
 
 
 def select_locale() -> str:
+    """Pages: the signed-in user's choice, else this browser session's, else the browser's
+    languages (any Chinese, zh-TW or zh-HK too, reads zh_CN before English), else zh_CN.
+    The API, which has no session: the request's Accept-Language, else the token owner's choice."""
     languages = current_app_languages()
     if not has_request_context():
         return languages[0]
-    user = g.get("api_user") or current_user
-    if user.is_authenticated and user.locale in languages:
-        return user.locale
+    if request.path.startswith("/api/"):
+        user = g.get("api_user")
+        return browser_locale(languages) or (user.locale if user and user.locale in languages else languages[0])
+    if current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
     if session.get("locale") in languages:
         return session["locale"]
-    return request.accept_languages.best_match(languages) or languages[0]
+    return browser_locale(languages) or languages[0]
+
+
+def browser_locale(languages: tuple[str, ...]) -> str | None:
+    """The first of the browser's Accept-Language entries, by quality, that one of ``languages``
+    speaks: matched by the language alone, so zh-Hant-TW reads zh_CN and en-GB reads en."""
+    by_language = {}
+    for code in languages:
+        by_language.setdefault(code.replace("-", "_").split("_")[0].lower(), code)
+    for wanted, quality in request.accept_languages:
+        found = by_language.get(wanted.replace("-", "_").split("_")[0].lower())
+        if found and quality > 0:
+            return found
+    return None
 
 
 def current_app_languages() -> tuple[str, ...]:
@@ -156,14 +173,19 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from .timeutil import iso, zone
+    from . import i18n
+    from .bookings import reasons
+    from .timeutil import iso
 
     @app.template_filter("localtime")
-    def localtime(value, tzname: str | None = None, fmt: str = "yyyy-MM-dd HH:mm"):
-        if value is None:
-            return ""
-        return format_datetime(value.astimezone(zone(tzname)) if tzname else value, fmt,
-                               rebase=tzname is None)
+    def localtime(value, tzname: str | None = None, style: str = "datetime") -> str:
+        """A date or an instant in the facility's zone (default: the app's), in the reader's locale:
+        ``style`` is one of i18n.PATTERNS (datetime, date, day, time, short, short_date, month)."""
+        return i18n.moment(value, tzname, style)
+
+    @app.template_filter("timespan")
+    def timespan(start, end, tzname: str | None = None, style: str = "datetime") -> str:
+        return i18n.span(start, end, tzname, style)
 
     app.add_template_filter(iso, "iso")
 
@@ -181,12 +203,9 @@ def register_template_helpers(app: Flask) -> None:
             return ngettext("%(num)d hour", "%(num)d hours", minutes // 60)
         return ngettext("%(num)d minute", "%(num)d minutes", minutes)
 
-    @app.template_filter("money")
-    def money(value: Decimal | None, currency: str = "CNY"):
-        if value is None:
-            return ""
-        symbol = "¥" if currency == "CNY" else currency + " "
-        return symbol + format_decimal(value, format="#,##0.00")
+    app.add_template_filter(reasons.shown, "reason")
+    app.add_template_filter(i18n.money, "money")
+    app.add_template_filter(i18n.number, "number")
 
     @app.context_processor
     def _globals():

@@ -32,6 +32,11 @@ def local(day: date, hhmm: str, tz: ZoneInfo = SHANGHAI) -> datetime:
     return datetime(day.year, day.month, day.day, hours, minutes, tzinfo=tz).astimezone(UTC)
 
 
+def en_day(day: date) -> str:
+    """A date as English pages and messages show it: 24 Nov 2026."""
+    return f"{day.day} {day:%b %Y}"
+
+
 def next_weekday(weekday: int = 0, weeks_ahead: int = 1) -> date:
     """A date ``weeks_ahead`` weeks from now on ``weekday`` (0 = Monday), always in the future."""
     today = datetime.now(SHANGHAI).date()

@@ -133,7 +133,7 @@ def test_statuses_and_their_traces_fit_the_time(county):
     assert {"approved", "pending"} <= {b.status for b in upcoming}
     held = {(b.facility_id, b.start_at): b.id for b in upcoming if b.status == "approved"}
     for lost in (b for b in upcoming if b.status == "rejected"):  # approving a request rejects its rivals
-        assert lost.rejection_reason.endswith(f"#{held[lost.facility_id, lost.start_at]}）")
+        assert lost.rejection_reason.endswith(f"#{held[lost.facility_id, lost.start_at]}）。")
     for b in bookings:
         if b.decided_at is not None:
             assert b.created_at <= b.decided_at <= min(b.start_at, NOW)

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, literal, or_, select
@@ -22,10 +21,12 @@ from ..accounts.permissions import Roles
 from ..billing.charges import CHARGE_KINDS
 from ..billing.models import Charge
 from ..bookings.models import STATUSES, Booking, BookingEvent
+from ..bookings.reasons import shown
 from ..bookings.services import get_booking
 from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..facilities.models import Facility
+from ..i18n import moment, money
 from ..notifications.models import Notification
 from ..quotas.models import Quota
 from ..timeutil import zone
@@ -188,8 +189,7 @@ def show_value(value, tz=None) -> str:
         except ValueError:
             return value
         if instant.tzinfo is not None:
-            return format_datetime(instant.astimezone(tz or zone("Asia/Shanghai")), "yyyy-MM-dd HH:mm",
-                                   rebase=False)
+            return moment(instant, tz or zone("Asia/Shanghai"))
         return value
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, default=str)
@@ -241,12 +241,12 @@ def describe_details(details: dict | None, tz=None, labels: dict[str, str] | Non
         elif key == "changes" and isinstance(value, dict):
             for name, pair in value.items():
                 before, after = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
-                changes.append(Change(_detail_label(name, labels), show_value(before, tz), show_value(after, tz)))
+                changes.append(Change(_detail_label(name, labels), _show(name, before, tz), _show(name, after, tz)))
         elif key == "before" and isinstance(value, dict) and isinstance(details.get("after"), dict):
             after = details["after"]
             for name in dict.fromkeys([*value, *after]):
-                changes.append(Change(_detail_label(name, labels), show_value(value.get(name), tz),
-                                      show_value(after.get(name), tz)))
+                changes.append(Change(_detail_label(name, labels), _show(name, value.get(name), tz),
+                                      _show(name, after.get(name), tz)))
         elif key == "after" and isinstance(details.get("before"), dict):
             continue
         elif key == "windows" and isinstance(value, list):
@@ -254,8 +254,28 @@ def describe_details(details: dict | None, tz=None, labels: dict[str, str] | Non
         elif isinstance(value, list) and len(value) == 2 and key in ("charge_amount",):
             changes.append(Change(_detail_label(key, labels), show_value(value[0], tz), show_value(value[1], tz)))
         else:
-            notes.append(f"{_detail_label(key, labels)}: {show_value(value, tz)}")
+            notes.append(f"{_detail_label(key, labels)}: {_show(key, value, tz)}")
     return changes, notes
+
+
+def _code_labels() -> dict[str, dict]:
+    """Words for the codes that details record (a feed's kind, a role, a period...), by detail key."""
+    from ..admin.forms import CLOSURE_KINDS
+    from ..calendar.models import FEED_KINDS
+    from ..facilities.models import BILLING_BASES, KINDS, OUTPUT_UNITS, RATE_UNITS
+    from ..organisation.people import MEMBER_ROLES
+    from ..quotas.models import OVER_LIMIT, PERIODS
+    return {"kind": {**KINDS, **FEED_KINDS, **CLOSURE_KINDS}, "billing_basis": BILLING_BASES,
+            "rate_unit": RATE_UNITS, "output_unit": OUTPUT_UNITS, "role": MEMBER_ROLES, "period": PERIODS,
+            "over_limit": OVER_LIMIT, "status": STATUSES}
+
+
+def _show(key: str, value, tz=None) -> str:
+    """``show_value``, with a recorded code (``"mine"``, ``"week"``) in words."""
+    words = _code_labels().get(key, {})
+    if isinstance(value, str) and value in words:
+        return str(words[value])
+    return show_value(value, tz)
 
 
 def _windows(windows: list) -> str:
@@ -280,7 +300,7 @@ def event_line(event: BookingEvent, tz) -> Line:
         title = _("Requested: %(status)s", status=to_label)
     changes, notes = describe_details(event.details, tz)
     return Line(at=event.at, source="event", title=title, actor=event.actor, system=event.actor_id is None,
-                reason=event.reason or "", changes=changes, notes=notes, sort_key=(event.at, 0, event.id))
+                reason=shown(event.reason), changes=changes, notes=notes, sort_key=(event.at, 0, event.id))
 
 
 def audit_line(entry: AuditEntry, tz=None, labels: dict[str, str] | None = None) -> Line:
@@ -350,9 +370,7 @@ def booking_history(roles: Roles, booking_id: int) -> tuple[Booking, list[Line]]
 
 
 def _money(amount, currency: str) -> str:
-    from flask_babel import format_decimal
-    symbol = "¥" if currency == "CNY" else currency + " "
-    return symbol + format_decimal(amount, format="#,##0.00")
+    return money(amount, currency)
 
 
 # --- the facility's history ----------------------------------------------------------------------

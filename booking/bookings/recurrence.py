@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..errors import InvalidInput
-from ..i18n import join
+from ..i18n import join, moment
 
 MAX_OCCURRENCES = 366
 # Rules are never followed further than this: nothing can be booked that far ahead anyway.
@@ -225,7 +225,7 @@ def at_local_time(day: date, clock: time, tz: ZoneInfo) -> tuple[datetime, bool]
 
 def nonexistent_message(occurrence_local: datetime) -> str:
     return _("%(time)s does not exist on %(date)s: the clocks change that day.",
-             time=occurrence_local.strftime("%H:%M"), date=occurrence_local.strftime("%Y-%m-%d"))
+             time=occurrence_local.strftime("%H:%M"), date=moment(occurrence_local.date(), style="date"))
 
 
 # --- description ----------------------------------------------------------------------------

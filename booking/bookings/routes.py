@@ -19,6 +19,7 @@ from ..errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..facilities.models import Facility
 from ..facilities.services import get_visible
+from ..i18n import moment
 from ..organisation.models import Enterprise
 from ..quotas import services as quotas
 from ..timeutil import parse_iso, utcnow
@@ -162,7 +163,7 @@ def _request_series(roles, facility, form, start, end, rrule, options):
     if skipped:
         tz = facility.tz
         flash(_("Skipped because they cannot be booked: %(dates)s",
-                dates="; ".join(f"{s.astimezone(tz):%Y-%m-%d} ({message})" for s, _e, _code, message in skipped)),
+                dates="; ".join(f"{moment(s, tz, 'date')} ({message})" for s, _e, _code, message in skipped)),
               "warning")
     return redirect(url_for("bookings.detail", booking_id=bookings[0].id))
 

@@ -22,12 +22,12 @@ from ..errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFo
 from ..extensions import db
 from ..facilities.models import Facility
 from ..facilities.services import require_manager
-from ..i18n import join
+from ..i18n import join, moment
 from ..notifications import events as notices
 from ..quotas import services as quotas
 from ..timeutil import iso, utcnow
 from ..waitlist import services as waitlist
-from . import recurrence
+from . import reasons, recurrence
 from .models import APPROVED, BLOCKING, PENDING, REJECTED, Booking, Series
 from .services import (
     _approve,
@@ -143,8 +143,8 @@ def plan_series(actor: User, roles: Roles, facility: Facility, start: datetime, 
     return slots
 
 
-def _local_day(moment: datetime, facility: Facility) -> str:
-    return moment.astimezone(facility.tz).strftime("%Y-%m-%d")
+def _local_day(instant: datetime, facility: Facility) -> str:
+    return moment(instant, facility.tz, "date")
 
 
 def _dates_error(facility: Facility, bad: list[Slot], code: str = "series_conflicts") -> Conflict:
@@ -328,7 +328,7 @@ def change_series_time(actor: User, roles: Roles, series: Series, new_start_time
         booking.over_quota = bool(slot_overruns)
         if slot_overruns:
             old["quota_overrun"] = slot_overruns
-        transition(booking, actor, PENDING, _("The time of the series was changed."), **old)
+        transition(booking, actor, PENDING, _(reasons.SERIES_MOVED), **old)
         if not facility.requires_approval and not slot_overruns:
             decided.append((booking, _approve(booking, actor, now, automatic=True)))
     first_day = series.dtstart.astimezone(tz).date()

@@ -24,11 +24,13 @@ from ..extensions import db
 from ..facilities.models import Closure, Facility
 from ..facilities.rules import check_request
 from ..facilities.services import require_manager
+from ..i18n import moment
 from ..notifications import events as notices
 from ..organisation.models import Enterprise, chain_enterprises
 from ..quotas import services as quotas
 from ..timeutil import iso, utcnow
 from ..waitlist import services as waitlist
+from . import reasons
 from .models import (APPROVED, BLOCKING, CANCELLED, CHECKED_IN, PENDING, REJECTED, Booking,
                      BookingEvent)
 
@@ -60,10 +62,10 @@ def conflict_error(slot: Booking, facility: Facility) -> Conflict:
     tz = facility.tz
     return Conflict(
         _("The facility is already booked from %(start)s to %(end)s.",
-          start=slot.start_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-          end=slot.end_at.astimezone(tz).strftime("%H:%M")
+          start=moment(slot.start_at, tz),
+          end=moment(slot.end_at, tz, "time")
           if slot.end_at.astimezone(tz).date() == slot.start_at.astimezone(tz).date()
-          else slot.end_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")),
+          else moment(slot.end_at, tz)),
         code="slot_taken",
         details={"conflict": {"start": iso(slot.start_at), "end": iso(slot.end_at),
                               "blocked_until": iso(slot.block_end), "status": slot.status}},
@@ -238,7 +240,7 @@ def _approve(booking: Booking, actor: User, now: datetime,
     booking.decided_at = now
     booking.decided_by_id = decider.id if decider else None
     transition(booking, decider, APPROVED,
-                _("Approved automatically: this facility needs no approval.") if automatic else "")
+                _(reasons.AUTO_APPROVED) if automatic else "")
     losers = []
     for loser in overlapping(booking.facility_id, booking.start_at, booking.block_end, (PENDING,), booking.id):
         if loser.status != PENDING:  # already lost to another occurrence of the same series
@@ -251,7 +253,7 @@ def _approve(booking: Booking, actor: User, now: datetime,
 
 def _explain_losses(winner: Booking, losers: list[tuple[Booking, BookingEvent]]) -> None:
     """Give the rejected rivals their reason and tell their requesters."""
-    reason = _("The slot was given to another request (booking #%(id)s).", id=winner.id)
+    reason = _(reasons.LOST_TO, id=winner.id)
     for loser, event in losers:
         loser.rejection_reason = event.reason = reason
         event.details = {"lost_to": winner.id}

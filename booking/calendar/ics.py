@@ -29,6 +29,7 @@ from icalendar import Calendar, Event
 from ..accounts.permissions import Roles
 from ..bookings.models import (APPROVED, CANCELLED, CHECKED_IN, COMPLETED, NO_SHOW, PENDING, REJECTED,
                                Booking)
+from ..bookings.reasons import shown
 from ..timeutil import utcnow
 
 PRODID = "-//Lianxiang//链享//ZH"
@@ -137,7 +138,7 @@ def _description(booking: Booking, details: bool) -> str:
     if booking.purpose:
         lines.append(_("Purpose: %(purpose)s", purpose=booking.purpose))
     if booking.rejection_reason:
-        lines.append(_("Reason for rejecting: %(reason)s", reason=booking.rejection_reason))
+        lines.append(_("Reason for rejecting: %(reason)s", reason=shown(booking.rejection_reason)))
     if booking.status == CANCELLED and booking.cancel_reason:
         lines.append(_("Reason for cancelling: %(reason)s", reason=booking.cancel_reason))
     if booking.series_id is not None:

@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from itertools import accumulate
 
+from flask_babel import gettext
 from sqlalchemy import Numeric, bindparam, func, insert, inspect, select, text
 
 from ..accounts.models import User
@@ -40,6 +41,7 @@ from ..bookings.models import (
     REJECTED,
     Booking,
 )
+from ..bookings.reasons import LOST_TO
 from ..db import UTCDateTime
 from ..extensions import db
 from ..facilities.models import BookableHours, Closure, Facility, facility_managers
@@ -305,6 +307,8 @@ class County:
 
     def __init__(self, rng: random.Random, now: datetime, years: int):
         self.rng, self.now, self.years = rng, now, years
+        # The system's own words (in the default language), so that every reader sees them in theirs.
+        self.lost_to = gettext(LOST_TO)
         self.draw = rng.random
         self.now_minute = _minute(now)
         self.tz = zone(ZONE)
@@ -671,7 +675,7 @@ class County:
         created = self.requested(f, start)
         if winner_status in (COMPLETED, NO_SHOW, CHECKED_IN, APPROVED) and decided_by is not None:
             status, created = REJECTED, min(created, decided - self.whole(1, 120))
-            values = (self.at(decided), self.at(decided), decided_by, data.LOST_SLOT.format(id=winner), None, None, "")
+            values = (self.at(decided), self.at(decided), decided_by, self.lost_to % {"id": winner}, None, None, "")
         elif winner_status == PENDING:
             status, values = PENDING, (self.at(created), None, None, "", None, None, "")
         else:

@@ -214,8 +214,6 @@ MANAGER_CANCEL_REASONS = ["设备临时故障，已联系企业改期", "园区�
 REJECT_REASONS = ["该时段已安排设备检修，请改约其他时间", "申请未注明计划产量，请补充后重新提交",
                   "本月企业预约时长已超出配额", "同一企业同日已有预约，请合并申请"]
 NO_SHOW_REASON = "开始后30分钟仍未签到，记为未到场"
-AUTO_APPROVED = "无需审批，自动批准"
-LOST_SLOT = "该时段已批给另一申请（预约 #{id}）"
 
 # Set pieces every screen needs, placed before the random fill: (facility, days from today, start,
 # end, enterprise, requester, status, purpose). Rows sharing a ``group`` land on one day and may

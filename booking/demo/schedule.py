@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from flask_babel import gettext
+
 from ..accounts.models import User
 from ..billing.charges import fee_values, is_late_cancel_charged, use_amounts, whole_minutes
 from ..billing.models import LATE_CANCEL, NO_SHOW_FEE, USE, Charge
 from ..bookings.models import (APPROVED, CANCELLED, CHECKED_IN, COMPLETED, NO_SHOW, PENDING, REJECTED, Booking,
                                BookingEvent)
+from ..bookings.reasons import AUTO_APPROVED, LOST_TO
 from ..facilities.models import Closure, Facility
 from ..facilities.rules import bookable_intervals, overlaps
 from ..organisation.models import Enterprise
@@ -172,7 +175,7 @@ class Scheduler:
         Linking by id rather than through the relationships keeps the flush of ~10,000 rows fast.
         """
         for rival, event, winner in self.rivals:
-            rival.rejection_reason = event.reason = data.LOST_SLOT.format(id=winner.id)
+            rival.rejection_reason = event.reason = gettext(LOST_TO, id=winner.id)
             event.details = {"lost_to": winner.id}
         events = []
         for booking, trail in self.trails:
@@ -217,7 +220,7 @@ class Scheduler:
             self.decide(booking, trail, manager, REJECTED, reason)
         elif status != PENDING and not cancel_pending:
             self.decide(booking, trail, manager if f.requires_approval else None, APPROVED,
-                        "" if f.requires_approval else data.AUTO_APPROVED)
+                        "" if f.requires_approval else gettext(AUTO_APPROVED))
         if status == CANCELLED:
             self.cancel(booking, trail, slot, manager)
         elif status == NO_SHOW:

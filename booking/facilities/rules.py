@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 
 from ..errors import InvalidInput
+from ..i18n import moment
 from ..timeutil import format_hhmm, iso, local_at
 
 Interval = tuple[datetime, datetime]
@@ -105,8 +106,7 @@ def check_request(facility, windows, closures: Sequence, start: datetime, end: d
                 return True
             raise InvalidInput(
                 _("The facility is closed from %(start)s to %(end)s: %(reason)s",
-                  start=closure.start_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-                  end=closure.end_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                  start=moment(closure.start_at, tz), end=moment(closure.end_at, tz),
                   reason=closure.reason or _("closure")),
                 code="closed", field="start",
                 details={"closure": {"start": iso(closure.start_at), "end": iso(closure.end_at),

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 
 from flask import current_app, render_template, request, url_for
-from flask_babel import force_locale, format_datetime
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_mail import Message
 from werkzeug.routing import BuildError
 
+from .. import i18n
 from ..accounts.models import User
 from ..accounts.permissions import Roles, roles_of
 from ..bookings import recurrence
@@ -154,13 +155,11 @@ def _endpoint_url(endpoint: str, **values) -> str | None:
 
 
 def moment(value, tz) -> str:
-    return format_datetime(value.astimezone(tz), "yyyy-MM-dd HH:mm", rebase=False)
+    return i18n.moment(value, tz)
 
 
 def when(start, end, tz) -> str:
-    if start.astimezone(tz).date() == end.astimezone(tz).date():
-        return "{} – {}".format(moment(start, tz), format_datetime(end.astimezone(tz), "HH:mm", rebase=False))
-    return f"{moment(start, tz)} – {moment(end, tz)}"
+    return i18n.span(start, end, tz)
 
 
 def _facts(notification, booking: Booking | None, series: Series | None, now) -> list[tuple[str, str]]:

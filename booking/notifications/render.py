@@ -35,10 +35,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app, url_for
-from flask_babel import format_date, format_datetime, get_locale, ngettext
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from werkzeug.routing import BuildError
 
+from .. import i18n
+from ..bookings.reasons import shown
 from ..extensions import db
 from ..facilities.models import Facility
 from ..facilities.models import KINDS as FACILITY_KINDS
@@ -178,16 +180,12 @@ def _day(value) -> date | datetime | None:
 
 
 def moment(value: datetime, tz) -> str:
-    return format_datetime(value.astimezone(tz), "MM-dd HH:mm", rebase=False)
+    """A short instant in the reader's locale: "11-24 09:00", "24 Nov 09:00"."""
+    return i18n.moment(value, tz, "short")
 
 
 def interval(start: datetime, end: datetime, tz) -> str:
-    start, end = start.astimezone(tz), end.astimezone(tz)
-    if start.date() == end.date():
-        end_text = format_datetime(end, "HH:mm", rebase=False)
-    else:
-        end_text = format_datetime(end, "MM-dd HH:mm", rebase=False)
-    return format_datetime(start, "MM-dd HH:mm", rebase=False) + "–" + end_text
+    return i18n.span(start, end, tz, "short")
 
 
 def _day_text(value, tz, exclusive: bool = False) -> str:
@@ -198,8 +196,8 @@ def _day_text(value, tz, exclusive: bool = False) -> str:
     if isinstance(value, datetime):
         if exclusive:
             value -= timedelta(seconds=1)
-        return format_date(value.astimezone(tz).date(), "yyyy-MM-dd")
-    return format_date(value, "yyyy-MM-dd")
+        return i18n.moment(value, tz, "date")
+    return i18n.moment(value, None, "date")
 
 
 def _localised(params: dict, key: str) -> str:
@@ -221,7 +219,7 @@ def _number(value) -> str:
 
 
 def _reason_line(reason) -> str:
-    return _("Reason: %(reason)s", reason=reason) if reason else ""
+    return _("Reason: %(reason)s", reason=shown(reason)) if reason else ""
 
 
 def _join(*lines: str) -> str:

@@ -30,6 +30,7 @@ from ..bookings.models import APPROVED, CHECKED_IN, COMPLETED, NO_SHOW, PENDING,
 from ..errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from ..extensions import db
 from ..facilities.models import KINDS, Facility
+from ..i18n import moment
 from ..notifications import models as notification_kinds
 from ..notifications.services import notify
 from ..organisation.models import Chain, Enterprise, Membership, chain_enterprises
@@ -184,11 +185,11 @@ def _left_text(quota: Quota, left, period_start: datetime, period_end: datetime,
         return phrases[quota.period]
     first = period_start.astimezone(zone(tzname)).date()
     if quota.period == "day":
-        return _("%(left)s left on %(date)s", left=what, date=first.isoformat())
+        return _("%(left)s left on %(date)s", left=what, date=moment(first, style="date"))
     if quota.period == "week":
-        return _("%(left)s left in the week from %(date)s", left=what, date=first.isoformat())
+        return _("%(left)s left in the week from %(date)s", left=what, date=moment(first, style="date"))
     return _("%(left)s left in %(date)s", left=what,
-             date=first.strftime("%Y-%m") if quota.period == "month" else str(first.year))
+             date=moment(first, style="month") if quota.period == "month" else str(first.year))
 
 
 def quota_dict(quota: Quota) -> dict:

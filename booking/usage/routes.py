@@ -20,6 +20,7 @@ from ..bookings.routes import act_and_return
 from ..bookings.services import get_booking
 from ..errors import InvalidInput
 from ..facilities.models import OUTPUT_UNITS
+from ..i18n import moment
 from ..timeutil import parse_iso
 from . import services
 
@@ -50,7 +51,7 @@ def correction_value(name: str, value, tz) -> str:
     if value is None or value == "":
         return "—"
     if name in ("actual_start", "actual_end"):
-        return parse_iso(value).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        return moment(parse_iso(value), tz)
     if name == "output_unit":
         return str(OUTPUT_UNITS.get(value, value))
     return str(value)

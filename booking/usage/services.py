@@ -18,6 +18,7 @@ from ..accounts.models import User
 from ..accounts.permissions import Roles
 from ..accounts.services import record as audit
 from ..billing import charges
+from ..bookings import reasons
 from ..bookings.models import APPROVED, CHECKED_IN, COMPLETED, NO_SHOW, Booking
 from ..bookings.services import clean_text, lock, transition, transition_all
 from ..errors import Forbidden, InvalidInput, InvalidTransition
@@ -195,7 +196,7 @@ def _close_chunk(ids: list[int], now: datetime) -> tuple[int, int]:
         .execution_options(populate_existing=True)).unique().all()
     fresh = [b for b in fresh if _is_overdue(b, now)]
     absent = [b for b in fresh if b.status == APPROVED]
-    transition_all(absent, None, NO_SHOW, _("Not checked in within the facility's grace period after the start."))
+    transition_all(absent, None, NO_SHOW, _(reasons.NOT_CHECKED_IN))
     forgotten = [b for b in fresh if b.status == CHECKED_IN]
     for booking in forgotten:
         usage = booking.usage or UsageRecord(booking=booking, actual_start=booking.start_at,
@@ -203,7 +204,7 @@ def _close_chunk(ids: list[int], now: datetime) -> tuple[int, int]:
         db.session.add(usage)
         usage.actual_end = max(booking.end_at, usage.actual_start + timedelta(minutes=1))
         usage.auto_closed = True
-    transition_all(forgotten, None, COMPLETED, _("Not checked out: closed automatically at the booked end."),
+    transition_all(forgotten, None, COMPLETED, _(reasons.NOT_CHECKED_OUT),
                    auto_closed=True)
     charges.charge_closed(absent, forgotten, now)
     no_shows, auto_closed = len(absent), len(forgotten)

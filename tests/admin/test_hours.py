@@ -6,7 +6,7 @@ from sqlalchemy import select
 from booking.extensions import db
 from booking.facilities.models import BookableHours, Closure
 
-from ..factories import local, next_weekday
+from ..factories import en_day, local, next_weekday
 from .conftest import audit, text
 
 EMPTY_WEEK = {day: "" for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -56,7 +56,7 @@ def test_closure_in_local_time_is_stored_as_the_right_utc_instant(client, auth, 
     assert closure.end_at == datetime(day.year, day.month, day.day, 16, 0, tzinfo=UTC)
     assert (closure.kind, closure.reason, closure.created_by_id) == ("maintenance", "换模检修", scene.manager.id)
     page = text(client.get(f"/admin/facilities/{scene.facility.id}/hours"))
-    assert f"{day.isoformat()} 09:00" in page and "换模检修" in page
+    assert f"{en_day(day)}, 09:00" in page and "换模检修" in page
     [entry] = audit("closure_added", scene.facility.id)
     assert entry.details["closure_id"] == closure.id
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from booking.timeutil import iso
 
-from ..factories import local, next_weekday
+from ..factories import en_day, local, next_weekday
 from .helpers import error_of, stamp
 
 
@@ -62,7 +62,7 @@ def test_conflicting_dates_answer_409_listing_them_and_book_nothing(api, scene, 
     response = api.post("/api/v1/bookings", scene.member, json=series_body(scene, days[0], "FREQ=WEEKLY;COUNT=3"))
     assert response.status_code == 409
     error = error_of(response)
-    assert error["code"] == "series_conflicts" and days[1].isoformat() in error["message"]
+    assert error["code"] == "series_conflicts" and en_day(days[1]) in error["message"]
     assert [(c["start"], c["end"], c["code"]) for c in error["details"]["conflicts"]] == [
         (iso(local(days[1], "09:00")), iso(local(days[1], "11:00")), "slot_taken")]
     listed = api.get("/api/v1/bookings", scene.member).get_json()["bookings"]

@@ -18,7 +18,7 @@ from booking.notifications.models import APPROVED, CANCELLED, KINDS, REJECTED, R
 from booking.notifications.services import notify
 from booking.timeutil import utcnow
 
-from ..factories import local, next_weekday
+from ..factories import en_day, local, next_weekday
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ACT = re.compile(r"http://127\.0\.0\.1:5000/act/[\w.-]+")
@@ -48,7 +48,7 @@ def test_a_request_asks_the_manager_with_approve_and_reject_links(scene, smtp):
     services.request_booking(member, roles_of(member), facility, local(day, "09:00", BERLIN),
                              local(day, "10:30", BERLIN), purpose="mould trial")
     mail = sent(smtp, [1])
-    assert f"{day.isoformat()} 09:00 – 10:30 (Europe/Berlin)" in mail["text"]
+    assert f"{en_day(day)}, 09:00–10:30 (Europe/Berlin)" in mail["text"]
     links = ACT.findall(mail["text"])
     assert len(links) == 2 and set(ACT.findall(mail["html"])) == set(links)
     assert "Approve" in mail["text"] and "Reject" in mail["text"]
@@ -110,7 +110,7 @@ def test_an_approved_series_lists_its_dates_with_one_cancel_link_each(make, scen
     assert mail["message"]["To"].addresses[0].addr_spec == member.email
     assert "Dates concerned: 3" in mail["text"]
     for booking in bookings:
-        assert booking.start_at.astimezone(BERLIN).strftime("%Y-%m-%d 09:00") in mail["text"]
+        assert f"{en_day(booking.start_at.astimezone(BERLIN).date())}, 09:00" in mail["text"]
     assert len(ACT.findall(mail["text"])) == 3
     assert mail["ics"].get_param("method") == "PUBLISH"
     assert len(Calendar.from_ical(mail["ics"].get_content()).walk("VEVENT")) == 3

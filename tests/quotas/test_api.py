@@ -10,7 +10,7 @@ from booking.quotas.services import period_of
 from booking.timeutil import iso, utcnow
 
 from ..api.helpers import error_of, stamp
-from ..factories import local, next_weekday
+from ..factories import en_day, local, next_weekday
 from .conftest import audit, request
 
 
@@ -50,7 +50,7 @@ def test_a_refused_request_answers_422_with_the_remaining_allowance(api, scene, 
     assert error["code"] == "quota_exceeded"
     monday = day - timedelta(days=day.weekday())
     assert error["message"] == ("This request would exceed your enterprise's quota of 3 hours per week on Chunyu "
-                                f"line: 1 hour left in the week from {monday.isoformat()}.")
+                                f"line: 1 hour left in the week from {en_day(monday)}.")
     details = error["details"]
     assert details["remaining_hours"] == "1.00" and details["used"] == "2.00" and details["limit"] == "3.00"
     assert details["quota"]["id"] == limit.id and details["quota"]["limit_hours"] == "3.00"

@@ -12,7 +12,7 @@ from booking.extensions import db
 from booking.notifications.models import QUOTA_NEARLY_USED, Notification
 from booking.quotas.services import QuotaExceeded
 
-from ..factories import local, next_weekday
+from ..factories import en_day, local, next_weekday
 from .conftest import audit, request
 
 
@@ -55,7 +55,7 @@ def test_a_refusing_quota_says_how_much_is_left_and_changes_nothing(scene, quota
     monday = day - timedelta(days=day.weekday())
     assert refused.value.message == (
         "This request would exceed your enterprise's quota of 3 hours per week on Chunyu line: "
-        f"0.5 hours left in the week from {monday.isoformat()}.")
+        f"0.5 hours left in the week from {en_day(monday)}.")
     assert refused.value.details["remaining_hours"] == "0.50"
     assert db.session.scalar(select(func.count(Booking.id))) == 1
 
