@@ -2,7 +2,7 @@
 // <script type="application/json"> blocks written by the template; each chart's table is its text.
 (() => {
   "use strict";
-  const COLOURS = ["#0b5cad", "#f0a020", "#1e7b3a", "#8a5cc2"];
+  const COLOURS = ["#0b5cad", "#b45f06", "#1e7b3a", "#7a4bb3"];  // each at least 3:1 against white
   const charts = [];
   const printing = () => document.querySelector(".print-pack") !== null;
 
