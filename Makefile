@@ -9,7 +9,7 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 TRANSLATIONS := booking/translations
 CATALOGS := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
 
-.PHONY: run install db test test-pg clean translations-extract translations-update bench-data bench-reports
+.PHONY: run install db test test-pg test-e2e screenshots clean translations-extract translations-update bench-data bench-reports
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,16 @@ test: install
 # The whole suite against PostgreSQL (the database is emptied and migrated).
 test-pg: install
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest
+
+# The browser journeys only (Playwright driving /usr/bin/chromium). `make test` runs them too, and
+# skips them where Chromium or Playwright is missing; here that is a failure (REQUIRE_BROWSER=0 skips).
+REQUIRE_BROWSER ?= 1
+test-e2e: install
+	LIANXIANG_REQUIRE_BROWSER=$(REQUIRE_BROWSER) $(BIN)/pytest tests/e2e
+
+# The main screens on a desktop and a phone, in Chinese and English, from a fresh demo: screenshots/.
+screenshots: install
+	$(BIN)/python tools/screenshots.py --out screenshots
 
 # Benchmarks: a county-scale SQLite database (generated once, a few minutes), then the report timings.
 # BENCH_PG_URL=postgresql://postgres@127.0.0.1:5432/bench also times a PostgreSQL database filled the same way.
