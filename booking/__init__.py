@@ -29,11 +29,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = config.normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"])
 
-    from .web import (register_blueprints, register_commands, register_errorhandlers,
-                      register_extensions, register_template_helpers)
+    from .web import (register_blueprints, register_commands, register_errorhandlers, register_extensions,
+                      register_rate_limits, register_security, register_template_helpers)
     app.json.ensure_ascii = False  # Chinese stays readable in JSON
+    register_security(app)
     register_extensions(app)
     register_blueprints(app)
+    register_rate_limits(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)

@@ -18,6 +18,22 @@ def defaults(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # Behind TLS: FLASK_SECURE_COOKIES=true marks the session and remember-me cookies Secure.
+        # Off by default, because the intranet and development servers speak plain http.
+        "SECURE_COOKIES": False,
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host; 0 trusts none.
+        "PROXY_FIX": 0,
+        # Flask-Limiter: memory:// counts per process; several workers share redis://host:6379/0.
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_STRATEGY": "moving-window",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Per API token (per address without a valid token), and sign-in attempts per address.
+        "API_RATE_LIMIT": "600 per minute",
+        "LOGIN_RATE_LIMIT": "20 per minute",
+        # This many failed sign-ins for one e-mail within the minutes lock it for as many minutes.
+        "LOGIN_LOCKOUT_ATTEMPTS": 5,
+        "LOGIN_LOCKOUT_MINUTES": 15,
         "WTF_CSRF_TIME_LIMIT": None,
         # Seconds a SQLite writer waits for the write lock before giving up.
         "SQLITE_BUSY_TIMEOUT": 30,

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from .db import configure_engine, set_read_only_transactions
@@ -16,6 +17,14 @@ from .errors import DomainError
 from .extensions import babel, csrf, db, login_manager, mail, migrate
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# Scripts and styles come only from /static: no inline script, no inline style attribute
+# (the e-mail template's inline styles are for mail readers, never served under this policy).
+# Chart sizes set from JavaScript (element.style) are not affected by style-src.
+CONTENT_SECURITY_POLICY = "; ".join((
+    "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
+    "object-src 'none'", "base-uri 'self'", "form-action 'self'", "frame-ancestors 'none'",
+))
+HSTS = "max-age=31536000; includeSubDomains"
 WEEKDAY_NAMES = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
 CELL_STATES = {"free": _l("Free"), "past": _l("Too late to book"), "closed": _l("Not bookable"),
                "closure": _l("Closed"), "booked": _l("Booked"), "pending": _l("Requested"), "mine": _l("Ours")}
@@ -91,6 +100,48 @@ def register_extensions(app: Flask) -> None:
         set_read_only_transactions(False)
 
 
+def register_security(app: Flask) -> None:
+    """Trusted proxies, cookie flags and the security headers of every response."""
+    proxies = int(app.config.get("PROXY_FIX") or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    if app.config.get("SECURE_COOKIES"):
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
+
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        if request.is_secure:  # a browser ignores HSTS over http; sending it there only misleads
+            headers.setdefault("Strict-Transport-Security", HSTS)
+        return response
+
+
+def register_rate_limits(app: Flask) -> None:
+    """One Limiter per application (its storage and settings are per instance): the API per
+    token, the sign-in form per address, and failed sign-ins per e-mail (the lock-out)."""
+    if not app.config.get("RATELIMIT_ENABLED", True):
+        return
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
+    from .accounts.routes import bp as accounts
+    from .accounts.services import LoginGuard
+    from .api import bp as api
+    from .api.auth import rate_limit_key
+
+    limiter = Limiter(key_func=get_remote_address, storage_uri=app.config["RATELIMIT_STORAGE_URI"])
+    limiter.init_app(app)
+    limiter.limit(app.config["API_RATE_LIMIT"], key_func=rate_limit_key)(api)
+    limiter.limit(app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
+                  exempt_when=lambda: request.endpoint != "accounts.login")(accounts)
+    app.extensions["login_guard"] = LoginGuard(limiter, app.config["LOGIN_LOCKOUT_ATTEMPTS"],
+                                               app.config["LOGIN_LOCKOUT_MINUTES"])
+
+
 class DatabaseInt(IntegerConverter):
     """``<int:id>`` that stops at the database's integer range: a huge id is a 404, not a 500."""
 
@@ -158,7 +209,7 @@ def register_errorhandlers(app: Flask) -> None:
                    size=max(1, (app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024))),
             429: _("Too many requests; please wait a moment."),
         }
-        code = (error.name or "error").lower().replace(" ", "_")
+        code = "rate_limited" if error.code == 429 else (error.name or "error").lower().replace(" ", "_")
         message = messages.get(error.code or 500, error.description or error.name)
         if error.code == 400 and error.description and "CSRF" in error.description:
             message = _("The form has expired; please reload the page and try again.")
@@ -214,13 +265,6 @@ def register_template_helpers(app: Flask) -> None:
         from .facilities.models import RATE_UNITS
         return {"current_locale": select_locale(), "roles": roles_of(current_user), "statuses": STATUSES,
                 "rate_units": RATE_UNITS, "weekday_names": WEEKDAY_NAMES, "states": CELL_STATES}
-
-    @app.after_request
-    def _security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
 
 
 def register_commands(app: Flask) -> None:

@@ -27,6 +27,8 @@ def _config(url: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False,
         "SQLITE_BUSY_TIMEOUT": 30,
+        # Throttling has its own tests (tests/security); elsewhere it would only get in the way.
+        "RATELIMIT_ENABLED": False,
     }
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -30,8 +30,15 @@ def login():
         return redirect(url_for("bookings.home"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        guard = current_app.extensions.get("login_guard")
+        try:
+            user = services.authenticate(form.email.data, form.password.data, guard)
+        except services.SignInLocked as error:
+            form.password.errors.append(error.message)
+            return (render_template("accounts/login.html", form=form), error.status,
+                    {"Retry-After": str(guard.minutes * 60)})
         if user is None:
+            db.session.commit()  # the audit entry of a lock-out, if this failure caused one
             form.password.errors.append(_("The e-mail or the password is not correct."))
         else:
             login_user(user, remember=form.remember.data)

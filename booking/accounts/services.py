@@ -4,12 +4,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..errors import InvalidInput
+from ..errors import DomainError, InvalidInput
 from ..extensions import db
 from ..timeutil import utcnow
 from .models import ApiToken, AuditEntry, User
@@ -36,12 +37,63 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
-def authenticate(email: str, password: str) -> User | None:
+class SignInLocked(DomainError):
+    """Too many failed sign-ins for one e-mail: refused for a while, known account or not (429)."""
+    code = "login_locked"
+    status = 429
+
+
+class LoginGuard:
+    """Failed sign-ins counted per e-mail in the rate-limit storage, so that every worker sees
+    them. Unknown e-mails are counted and locked exactly like known ones: a lock-out must not
+    tell anyone whether the account exists. Keys hold a digest, never the address."""
+
+    def __init__(self, limiter: Any, attempts: int, minutes: int):
+        from limits import RateLimitItemPerMinute
+        self._limiter = limiter  # Flask-Limiter's extension; its ``limiter`` is the storage strategy
+        self.minutes = minutes
+        self.failures = RateLimitItemPerMinute(attempts, minutes, namespace="LOGIN-FAILURES")
+        self.lock = RateLimitItemPerMinute(1, minutes, namespace="LOGIN-LOCK")
+
+    @staticmethod
+    def _key(email: str) -> str:
+        return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+    def locked(self, email: str) -> bool:
+        return not self._limiter.limiter.test(self.lock, self._key(email))
+
+    def failed(self, email: str) -> bool:
+        """Count a failure; True when it is the one that locks the e-mail."""
+        strategy, key = self._limiter.limiter, self._key(email)
+        strategy.hit(self.failures, key)
+        if strategy.test(self.failures, key):
+            return False
+        strategy.hit(self.lock, key)
+        strategy.clear(self.failures, key)
+        return True
+
+    def succeeded(self, email: str) -> None:
+        self._limiter.limiter.clear(self.failures, self._key(email))
+
+
+def authenticate(email: str, password: str, guard: LoginGuard | None = None) -> User | None:
+    """The user whose password this is, else None; SignInLocked while ``guard`` holds the e-mail."""
+    if guard is not None and guard.locked(email):
+        check_password_hash(_DUMMY_HASH, password)  # a locked answer takes as long as any other
+        raise SignInLocked(_("Too many failed sign-ins with this e-mail address: try again in "
+                             "%(minutes)d minutes.", minutes=guard.minutes))
     user = find_user_by_email(email)
     if user is None or not user.active:
         check_password_hash(_DUMMY_HASH, password)
-        return None
-    return user if check_password_hash(user.password_hash, password) else None
+        found = None
+    else:
+        found = user if check_password_hash(user.password_hash, password) else None
+    if guard is not None:
+        if found is not None:
+            guard.succeeded(email)
+        elif guard.failed(email) and user is not None:
+            record(None, "login_locked", "user", user.id)
+    return found
 
 
 def change_password(user: User, current: str, new: str) -> None:

@@ -7,6 +7,7 @@ not authenticate here, and no API response sets a cookie. The caller is kept in
 from __future__ import annotations
 
 from flask import g, request
+from flask_limiter.util import get_remote_address
 from flask_babel import gettext as _
 
 from ..accounts.permissions import roles_of
@@ -30,12 +31,27 @@ def _bearer_secret() -> str | None:
     return secret.strip() or None
 
 
+def _caller():
+    """The (user, token) of the request's bearer token, or None; looked up once per request,
+    because the rate limiter asks before ``authenticate`` runs."""
+    if "api_caller" not in g:
+        secret = _bearer_secret()
+        g.api_caller = user_for_token(secret) if secret else None
+    return g.api_caller
+
+
+def rate_limit_key() -> str:
+    """Requests are counted per valid token; without one, per address, so that made-up
+    tokens cannot each start a fresh count."""
+    found = _caller()
+    return f"token:{found[1].id}" if found else f"address:{get_remote_address()}"
+
+
 @bp.before_request
 def authenticate():
-    secret = _bearer_secret()
-    if secret is None:
+    if _bearer_secret() is None:
         raise Unauthorized(_("Send an API token in the header: Authorization: Bearer <token>."))
-    found = user_for_token(secret)
+    found = _caller()
     if found is None:
         g.api_auth_error = "invalid_token"
         raise Unauthorized(_("The API token is not valid: it is unknown, revoked or expired."))

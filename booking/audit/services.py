@@ -58,6 +58,7 @@ ACTIONS = {
     "user_reactivated": _l("User reactivated"),
     "password_reset": _l("Password reset"),
     "password_changed": _l("Password changed"),
+    "login_locked": _l("Sign-in locked after repeated failures"),
     "member_added": _l("Member added"),
     "member_role_changed": _l("Member's role changed"),
     "api_token_created": _l("API token created"),
