@@ -1,5 +1,6 @@
 """Import every model so that SQLAlchemy and Alembic see the whole schema."""
 from .accounts.models import ApiToken, AuditEntry, User  # noqa: F401
+from .api.idempotency import IdempotencyKey  # noqa: F401
 from .billing.models import Charge, EnterpriseBaseline  # noqa: F401
 from .bookings.models import Booking, BookingEvent, Series  # noqa: F401
 from .calendar.models import CalendarFeed  # noqa: F401

@@ -29,6 +29,7 @@ def _config(url: str) -> dict:
         "SQLITE_BUSY_TIMEOUT": 30,
         # Throttling has its own tests (tests/security); elsewhere it would only get in the way.
         "RATELIMIT_ENABLED": False,
+        "API_CHECK_RESPONSES": True,  # every API answer in the suite must match the OpenAPI document
     }
 
 

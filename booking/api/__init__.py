@@ -9,10 +9,15 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 # The route modules register themselves on ``bp``, so they are imported after it exists.
-from . import auth, bookings, resources  # noqa: E402,F401
-from . import calendar  # noqa: E402,F401
-from . import quotas  # noqa: E402,F401
-from . import reports  # noqa: E402,F401
-from . import series  # noqa: E402,F401
-from . import usage  # noqa: E402,F401
-from . import waitlist  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    auth,
+    bookings,
+    calendar,  # noqa: E402,F401
+    docs,  # noqa: E402,F401
+    quotas,  # noqa: E402,F401
+    reports,  # noqa: E402,F401
+    resources,
+    series,  # noqa: E402,F401
+    usage,  # noqa: E402,F401
+    waitlist,  # noqa: E402,F401
+)

@@ -6,9 +6,9 @@ not authenticate here, and no API response sets a cookie. The caller is kept in
 """
 from __future__ import annotations
 
-from flask import g, request
-from flask_limiter.util import get_remote_address
+from flask import current_app, g, request
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 
 from ..accounts.permissions import roles_of
 from ..accounts.services import user_for_token
@@ -49,6 +49,9 @@ def rate_limit_key() -> str:
 
 @bp.before_request
 def authenticate():
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "public", False):
+        return
     if _bearer_secret() is None:
         raise Unauthorized(_("Send an API token in the header: Authorization: Bearer <token>."))
     found = _caller()
@@ -57,7 +60,8 @@ def authenticate():
         raise Unauthorized(_("The API token is not valid: it is unknown, revoked or expired."))
     g.api_user, g.api_token = found
     g.api_roles = roles_of(g.api_user)
-    needed = "read" if request.method in SAFE_METHODS else "write"
+    op = getattr(view, "operation", None)
+    needed = op.needed_scope(request.method) if op else "read" if request.method in SAFE_METHODS else "write"
     if needed not in g.api_token.scopes.split():
         g.api_auth_error = "insufficient_scope"
         g.api_needed_scope = needed

@@ -1,38 +1,69 @@
 """Bookings: request, list, read, approve, reject, cancel.
 
-Each route reads its input, calls one workflow service and commits once; the
-services check roles and states. Bookings the caller may not see in full answer
-404, so their existence is not revealed.
+Each route calls one workflow service; ``operation`` validates the input before and
+commits after. The services check roles and states. Bookings the caller may not see
+in full answer 404, so their existence is not revealed.
 """
 from __future__ import annotations
 
 from flask import g, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from pydantic import Field
 
 from ..bookings import services
-from ..bookings.models import STATUSES, Booking
+from ..bookings.models import Booking
 from ..bookings.series import request_series
 from ..errors import InvalidInput
 from ..extensions import db
 from . import bp
-from .parsing import (
-    arg_choices,
-    arg_datetime,
-    arg_int,
-    check_interval,
-    json_object,
-    read_bool,
-    read_datetime,
-    read_decimal,
-    read_int,
-    read_str,
-)
+from .outputs import BookingDetail, BookingList, BookingStatus, Occurrence, SeriesOut, Skipped
 from .resources import visible_resource
+from .schemas import Amount, Body, CommaList, Id, Instant, Out, Query, Text
 from .serializers import booking_json, occurrence_json, series_json, skipped_json
+from .spec import operation
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
-REQUEST_FIELDS = ("resource_id", "start", "end", "purpose", "enterprise_id", "override", "planned_output", "rrule",
-                  "skip_conflicts")
+TAGS = ("bookings",)
+
+
+class BookingRequest(Body):
+    resource_id: Id
+    start: Instant
+    end: Instant
+    purpose: Text(500) = ""
+    enterprise_id: Id | None = Field(None, description="for administrators and managers booking for an "
+                                                         "enterprise; members book for their own")
+    override: bool = Field(False, description="managers: book outside the facility's rules (recorded)")
+    planned_output: Amount | None = None
+    rrule: Text(500) = Field("", description="RFC 5545 recurrence rule, e.g. FREQ=WEEKLY;COUNT=8: "
+                                               "creates a series, one booking per date")
+    skip_conflicts: bool = Field(False, description="with rrule: book the free dates and skip the others")
+
+
+class SeriesCreated(Out):
+    series: SeriesOut
+    occurrences: list[Occurrence]
+    skipped: list[Skipped]
+
+
+class Decided(BookingDetail):
+    rejected: list[int] = Field(description="pending requests for the same time, rejected by this approval")
+
+
+class Reason(Body):
+    reason: Text(500) = ""
+
+
+class BookingFilter(Query):
+    resource_id: Id | None = None
+    start: Instant | None = Field(None, description="bookings ending after this instant")
+    end: Instant | None = Field(None, description="bookings starting before this instant")
+    status: CommaList(BookingStatus) = Field(default_factory=list, description="comma-separated statuses")
+    enterprise_id: Id | None = None
+    page: int = Field(1, ge=1, le=10**6)
+    per_page: int = Field(DEFAULT_PER_PAGE, ge=1, le=MAX_PER_PAGE)
 
 
 def _load(booking_id: int) -> Booking:
@@ -44,70 +75,62 @@ def _detail(booking: Booking, **extra) -> dict:
 
 
 @bp.post("/bookings")
-def create_booking():
-    data = json_object(REQUEST_FIELDS)
-    resource_id = read_int(data, "resource_id", required=True)
-    start, end = read_datetime(data, "start"), read_datetime(data, "end")
-    purpose = read_str(data, "purpose")
-    enterprise_id = read_int(data, "enterprise_id")
-    override = read_bool(data, "override")
-    planned_output = read_decimal(data, "planned_output")
-    rrule = read_str(data, "rrule")
-    skip_conflicts = read_bool(data, "skip_conflicts")
-    facility = visible_resource(resource_id, error=InvalidInput)
-    if rrule:
-        return _create_series(facility, start, end, rrule, purpose=purpose, skip_conflicts=skip_conflicts,
-                              enterprise_id=enterprise_id, override=override, planned_output=planned_output)
-    booking = services.request_booking(g.api_user, g.api_roles, facility, start, end, purpose=purpose,
-                                       enterprise_id=enterprise_id, override=override,
-                                       planned_output=planned_output)
-    body = _detail(booking)
-    db.session.commit()
-    return body, 201, {"Location": url_for(".get_booking", booking_id=booking.id)}
+@operation(_l("Request a booking, or a recurring series with rrule"), tags=TAGS, body=BookingRequest,
+           response=(BookingDetail, SeriesCreated), status=201, errors=(409,), idempotent=True,
+           headers={"Location": _l("the new booking (or series)")})
+def create_booking(body: BookingRequest):
+    facility = visible_resource(body.resource_id, error=InvalidInput)
+    options = dict(purpose=body.purpose, enterprise_id=body.enterprise_id, override=body.override,
+                   planned_output=body.planned_output)
+    if body.rrule:
+        return _create_series(facility, body, options)
+    booking = services.request_booking(g.api_user, g.api_roles, facility, body.start, body.end, **options)
+    db.session.flush()
+    return _detail(booking), 201, {"Location": url_for(".get_booking", booking_id=booking.id)}
 
 
-def _create_series(facility, start, end, rrule, **options):
+def _create_series(facility, body: BookingRequest, options: dict):
     """A recurring request: one booking per date; 409 lists the dates that cannot be booked."""
-    series, bookings, skipped = request_series(g.api_user, g.api_roles, facility, start, end, rrule, **options)
-    body = {"series": series_json(series), "occurrences": [occurrence_json(b) for b in bookings],
-            "skipped": [skipped_json(*item) for item in skipped]}
-    db.session.commit()
-    return body, 201, {"Location": url_for(".get_series", series_id=series.id)}
+    series, bookings, skipped = request_series(g.api_user, g.api_roles, facility, body.start, body.end,
+                                               body.rrule, skip_conflicts=body.skip_conflicts, **options)
+    db.session.flush()
+    result = {"series": series_json(series), "occurrences": [occurrence_json(b) for b in bookings],
+              "skipped": [skipped_json(*item) for item in skipped]}
+    return result, 201, {"Location": url_for(".get_series", series_id=series.id)}
 
 
 @bp.get("/bookings")
-def list_bookings():
-    resource_id = arg_int("resource_id")
-    start, end = arg_datetime("start"), arg_datetime("end")
-    if start and end:
-        check_interval(start, end)
-    statuses = arg_choices("status", STATUSES)
-    page_number = arg_int("page", default=1, minimum=1)
-    per_page = arg_int("per_page", default=DEFAULT_PER_PAGE, minimum=1, maximum=MAX_PER_PAGE)
-
-    query = services.visible_query(g.api_roles)
-    if resource_id is not None:
-        query = query.where(Booking.facility_id == resource_id)
-    if start:
-        query = query.where(Booking.end_at > start)
-    if end:
-        query = query.where(Booking.start_at < end)
-    if statuses:
-        query = query.where(Booking.status.in_(statuses))
-    page = db.paginate(query.order_by(Booking.start_at, Booking.id), page=page_number, per_page=per_page,
-                       max_per_page=MAX_PER_PAGE, error_out=False)
+@operation(_l("List the bookings the caller may see"), tags=TAGS, query=BookingFilter, response=BookingList,
+           headers={"Link": _l("RFC 8288 links to the first, previous, next and last pages"),
+                    "X-Total-Count": _l("the number of bookings in all pages")})
+def list_bookings(query: BookingFilter):
+    if query.start and query.end and query.end <= query.start:
+        raise InvalidInput(_("The end must be after the start."), code="invalid_interval", field="end")
+    statement = services.visible_query(g.api_roles)
+    if query.resource_id is not None:
+        statement = statement.where(Booking.facility_id == query.resource_id)
+    if query.enterprise_id is not None:
+        statement = statement.where(Booking.enterprise_id == query.enterprise_id)
+    if query.start:
+        statement = statement.where(Booking.end_at > query.start)
+    if query.end:
+        statement = statement.where(Booking.start_at < query.end)
+    if query.status:
+        statement = statement.where(Booking.status.in_(query.status))
+    page = db.paginate(statement.order_by(Booking.start_at, Booking.id), page=query.page,
+                       per_page=query.per_page, max_per_page=MAX_PER_PAGE, error_out=False)
     headers = {"X-Total-Count": str(page.total)}
-    links = _page_links(page)
+    links = page_links(page, ".list_bookings")
     if links:
         headers["Link"] = links
     return {"bookings": [booking_json(b) for b in page.items]}, 200, headers
 
 
-def _page_links(page) -> str:
+def page_links(page, endpoint: str, **values) -> str:
     """RFC 8288 links to the neighbouring pages, keeping the caller's filters."""
     def link(number: int, rel: str) -> str:
-        args = {**request.args.to_dict(), "page": number, "per_page": page.per_page}
-        return f'<{url_for(".list_bookings", _external=True, **args)}>; rel="{rel}"'
+        args = {**request.args.to_dict(), **values, "page": number, "per_page": page.per_page}
+        return f'<{url_for(endpoint, _external=True, **args)}>; rel="{rel}"'
 
     links = []
     if page.has_prev:
@@ -118,35 +141,32 @@ def _page_links(page) -> str:
 
 
 @bp.get("/bookings/<int:booking_id>")
+@operation(_l("Read a booking with its history"), tags=TAGS, response=BookingDetail, etag=True)
 def get_booking(booking_id: int):
     return _detail(_load(booking_id))
 
 
 @bp.post("/bookings/<int:booking_id>/approve")
+@operation(_l("Approve a pending booking (facility managers)"), tags=TAGS, response=Decided, errors=(409,))
 def approve_booking(booking_id: int):
     booking = _load(booking_id)
-    json_object((), optional=True)
     rejected = services.approve(g.api_user, g.api_roles, booking)
-    body = _detail(booking, rejected=[b.id for b in rejected])
-    db.session.commit()
-    return body
+    return _detail(booking, rejected=[b.id for b in rejected])
 
 
 @bp.post("/bookings/<int:booking_id>/reject")
-def reject_booking(booking_id: int):
+@operation(_l("Reject a pending booking, with a reason (facility managers)"), tags=TAGS, body=Reason,
+           body_required=False, response=BookingDetail, errors=(409,))
+def reject_booking(booking_id: int, body: Reason):
     booking = _load(booking_id)
-    reason = read_str(json_object(("reason",), optional=True), "reason")
-    services.reject(g.api_user, g.api_roles, booking, reason)
-    body = _detail(booking)
-    db.session.commit()
-    return body
+    services.reject(g.api_user, g.api_roles, booking, body.reason)
+    return _detail(booking)
 
 
 @bp.post("/bookings/<int:booking_id>/cancel")
-def cancel_booking(booking_id: int):
+@operation(_l("Cancel a booking (its enterprise, or its facility's managers)"), tags=TAGS, body=Reason,
+           body_required=False, response=BookingDetail, errors=(409,))
+def cancel_booking(booking_id: int, body: Reason):
     booking = _load(booking_id)
-    reason = read_str(json_object(("reason",), optional=True), "reason")
-    services.cancel(g.api_user, g.api_roles, booking, reason)
-    body = _detail(booking)
-    db.session.commit()
-    return body
+    services.cancel(g.api_user, g.api_roles, booking, body.reason)
+    return _detail(booking)

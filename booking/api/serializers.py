@@ -48,7 +48,7 @@ def peak_hours_json(facility: Facility) -> dict[str, Any] | None:
 
 
 def closure_json(closure: Closure) -> dict[str, Any]:
-    return {"start": iso(closure.start_at), "end": iso(closure.end_at), "reason": closure.reason,
+    return {"id": closure.id, "start": iso(closure.start_at), "end": iso(closure.end_at), "reason": closure.reason,
             "kind": closure.kind}
 
 

@@ -69,7 +69,7 @@ def test_resource_lists_current_and_upcoming_closures_within_its_booking_horizon
     make.closure(facility, now + timedelta(days=100), now + timedelta(days=101), reason="太远")
     [resource] = api.get("/api/v1/resources", scene.member).get_json()["resources"]
     assert resource["closures"] == [
-        {"start": iso(c.start_at), "end": iso(c.end_at), "reason": c.reason, "kind": "maintenance"}
+        {"id": c.id, "start": iso(c.start_at), "end": iso(c.end_at), "reason": c.reason, "kind": "maintenance"}
         for c in (ongoing, upcoming)]
 
 
