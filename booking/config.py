@@ -28,6 +28,9 @@ def defaults(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_STRATEGY": "moving-window",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # When the shared storage (Redis) is down, count in this process instead of failing requests.
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         # Per API token (per address without a valid token), and sign-in attempts per address.
         "API_RATE_LIMIT": "600 per minute",
         "LOGIN_RATE_LIMIT": "20 per minute",

@@ -154,6 +154,7 @@ def register_blueprints(app: Flask) -> None:
     from .accounts.routes import bp as accounts
     from .admin.routes import bp as admin
     from .api import bp as api
+    from .api.docs import pages as api_docs
     from .audit.routes import bp as audit
     from .billing.routes import bp as billing
     from .bookings.routes import bp as bookings
@@ -167,7 +168,7 @@ def register_blueprints(app: Flask) -> None:
     from .waitlist.routes import bp as waitlist
 
     for blueprint in (accounts, schedule, bookings, usage, billing, calendar, reports, admin, notifications,
-                      actions, outbox, waitlist, audit):
+                      actions, outbox, waitlist, audit, api_docs):
         app.register_blueprint(blueprint)
     csrf.exempt(actions)  # the signed token in the link is the secret: a cross-site form cannot know it
     csrf.exempt(api)  # bearer tokens, no cookies: nothing for CSRF to protect
@@ -183,10 +184,7 @@ def wants_json() -> bool:
 
 def error_response(status: int, code: str, message: str, details: dict | None = None):
     if wants_json():
-        body = {"code": code, "message": message}
-        if details:
-            body["details"] = details
-        return jsonify(error=body), status
+        return jsonify(error={"code": code, "message": message, "details": details or {}}), status
     return render_template("errors/error.html", status=status, message=message), status
 
 

@@ -1,14 +1,20 @@
-"""The API's description: /api/v1/openapi.json for programs, /api/v1/docs for people.
+"""The API's description: /api/v1/openapi.json for programs, /developers/api for people.
 
 Both are generated on each request from the operations' declarations (``spec``), in
-the reader's language, and need no token.
+the reader's language, and need no token. The page lives outside /api/v1, which
+never touches the session, because the site's layout does.
 """
 from __future__ import annotations
 
-from flask import current_app, jsonify, render_template, request
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
 
 from . import bp
 from .spec import document, operations
+
+pages = Blueprint("api_docs", __name__)
 
 
 def public(view):
@@ -25,12 +31,36 @@ def openapi_json():
     return response.make_conditional(request)
 
 
-@bp.get("/docs")
-@public
-def docs():
+@pages.get("/developers/api")
+def reference():
     spec = document(current_app)
     by_tag: dict[str, list] = {}
     for path, method, _endpoint, _op, _rule in operations(current_app):
         entry = spec["paths"][path][method]
         by_tag.setdefault(entry["tags"][0], []).append((method, path, entry))
-    return render_template("api/docs.html", spec=spec, by_tag=by_tag)
+    return render_template("api/docs.html", spec=spec, by_tag=by_tag, type_of=type_of,
+                           schemas=spec["components"]["schemas"])
+
+
+def type_of(schema: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """A schema as readable parts: (text, name of the component it links to, or None)."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return [(name, name)]
+    if "anyOf" in schema or "oneOf" in schema:
+        parts: list[tuple[str, str | None]] = []
+        for branch in schema.get("anyOf", schema.get("oneOf", [])):
+            if parts:
+                parts.append((" | ", None))
+            parts += type_of(branch)
+        return parts
+    if "enum" in schema:
+        return [(" | ".join(map(str, schema["enum"])), None)]
+    kind = schema.get("type", "")
+    if kind == "array":
+        return [(_("list of") + " ", None), *type_of(schema.get("items", {}))]
+    if kind == "object" and "additionalProperties" in schema and isinstance(schema["additionalProperties"], dict):
+        return [(_("map of") + " ", None), *type_of(schema["additionalProperties"])]
+    if "format" in schema:
+        return [(f"{kind} ({schema['format']})", None)]
+    return [(str(kind or _("any")), None)]

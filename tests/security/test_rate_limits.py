@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from booking.accounts.models import AuditEntry
+from booking.db import set_read_only_transactions
 from booking.extensions import db
 
 from ..api.helpers import error_of
@@ -148,3 +149,16 @@ def test_workers_sharing_redis_share_the_counts(make_app):
         assert sign_in(two.test_client(), email).status_code == 422
         assert sign_in(two.test_client(), email).status_code == 429
         assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+
+
+def test_an_unreachable_rate_limit_storage_does_not_break_the_api_or_sign_in(make_app, make):
+    """Redis down: requests are counted in the process instead, never answered with a 500."""
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+    with app.app_context():
+        set_read_only_transactions(True)
+        member = make.member()
+        secret = make.token(member)
+        client = app.test_client()
+        response = client.post("/login", data={"email": member.email, "password": "wrong"})
+        assert response.status_code == 422
+        assert api_get(client, secret).status_code == 200
