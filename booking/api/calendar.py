@@ -4,16 +4,41 @@ Feeds belong to the token's user alone: anybody else's feed answers 404.
 """
 from __future__ import annotations
 
+from typing import Literal
+
 from flask import Response, g
+from flask_babel import lazy_gettext as _l
+from pydantic import Field
 
 from ..bookings.services import get_booking
 from ..calendar import ics, services
 from ..calendar.links import feed_url, webcal_url
-from ..calendar.models import CalendarFeed
-from ..extensions import db
+from ..calendar.models import FEED_KINDS, CalendarFeed
 from ..timeutil import iso
 from . import bp
-from .parsing import json_object, read_int, read_str
+from .schemas import Body, Id, Out, Text, Timestamp
+from .spec import operation
+
+TAGS = ("calendar",)
+
+
+class FeedRequest(Body):
+    kind: Text(16) = Field(description="one of: " + ", ".join(FEED_KINDS) + " (queue: for facility managers)")
+    resource_id: Id | None = Field(None, description="with kind facility: the facility whose schedule it shows")
+
+
+class Feed(Out):
+    id: int
+    kind: Literal[tuple(FEED_KINDS)]
+    title: str
+    url: str = Field(description="the feed's address; it holds the secret, so share it with care")
+    webcal_url: str = Field(description="the same address as webcal://, which opens a calendar app")
+    resource_id: int | None
+    created_at: Timestamp
+
+
+class FeedList(Out):
+    feeds: list[Feed]
 
 
 def feed_json(feed: CalendarFeed) -> dict:
@@ -29,6 +54,7 @@ def feed_json(feed: CalendarFeed) -> dict:
 
 
 @bp.get("/bookings/<int:booking_id>/ics")
+@operation(_l("A booking as an iCalendar (.ics) event"), tags=TAGS, media_type="text/calendar")
 def booking_ics(booking_id: int):
     booking = get_booking(g.api_roles, booking_id)
     response = Response(ics.booking_ics(booking, g.api_roles), mimetype="text/calendar")
@@ -37,32 +63,28 @@ def booking_ics(booking_id: int):
 
 
 @bp.get("/calendar-feeds")
+@operation(_l("List the caller's calendar feeds"), tags=TAGS, response=FeedList)
 def list_feeds():
     return {"feeds": [feed_json(f) for f in services.list_feeds(g.api_user)]}
 
 
 @bp.post("/calendar-feeds")
-def create_feed():
-    data = json_object(("kind", "resource_id"))
-    kind = read_str(data, "kind", required=True)
-    resource_id = read_int(data, "resource_id")
-    feed = services.create_feed(g.api_user, g.api_roles, kind, resource_id)
-    body = feed_json(feed)
-    db.session.commit()
-    return body, 201
+@operation(_l("Create a calendar feed to subscribe to"), tags=TAGS, body=FeedRequest, response=Feed, status=201,
+           errors=(409,), idempotent=True)
+def create_feed(body: FeedRequest):
+    feed = services.create_feed(g.api_user, g.api_roles, body.kind, body.resource_id)
+    return feed_json(feed), 201
 
 
 @bp.post("/calendar-feeds/<int:feed_id>/renew")
+@operation(_l("Give a calendar feed a new address; the old one stops working"), tags=TAGS, response=Feed)
 def renew_feed(feed_id: int):
-    json_object((), optional=True)
     feed = services.renew_feed(g.api_user, services.get_feed(g.api_user, feed_id))
-    body = feed_json(feed)
-    db.session.commit()
-    return body
+    return feed_json(feed)
 
 
 @bp.delete("/calendar-feeds/<int:feed_id>")
+@operation(_l("Revoke a calendar feed"), tags=TAGS, status=204)
 def revoke_feed(feed_id: int):
     services.revoke_feed(g.api_user, services.get_feed(g.api_user, feed_id))
-    db.session.commit()
     return "", 204

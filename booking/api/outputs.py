@@ -20,7 +20,7 @@ Weekday = Literal[tuple(WEEKDAYS)]
 class ChainRef(Out):
     id: int
     name: str
-    name_en: str
+    name_en: str | None
 
 
 class EnterpriseRef(Out):
@@ -59,7 +59,7 @@ class ClosureOut(Out):
 class Resource(Out):
     id: int
     name: str
-    name_en: str
+    name_en: str | None
     kind: Literal[tuple(KINDS)]
     chain: ChainRef
     park: str

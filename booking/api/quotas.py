@@ -1,26 +1,96 @@
-"""Quotas through the API: GET/POST /api/v1/quotas, DELETE /api/v1/quotas/<id>.
+"""Quotas through the API: GET/POST /api/v1/quotas, GET/DELETE /api/v1/quotas/<id>.
 
 Administrators see every quota, managers those covering their facilities, members those that
 apply to their enterprise, each with the enterprise's use and what is left in the current period.
 """
 from __future__ import annotations
 
+from typing import Literal
+
 from flask import g, url_for
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from pydantic import Field
 
-from ..errors import InvalidInput
-from ..extensions import db
+from ..facilities.models import KINDS
 from ..quotas import services
-from ..quotas.models import PERIODS
+from ..quotas.models import OVER_LIMIT, PERIODS
 from . import bp
-from .parsing import json_object, read_bool, read_decimal, read_int, read_str
+from .schemas import (
+    Amount,
+    Body,
+    Count,
+    DecimalString,
+    Id,
+    OptionalDecimalString,
+    OptionalTimestamp,
+    Out,
+    Text,
+    Timestamp,
+)
 from .serializers import quota_json
+from .spec import operation
 
-QUOTA_FIELDS = ("resource_id", "kind", "chain_id", "enterprise_id", "period", "limit_hours", "limit_bookings",
-                "peak_only", "over_limit")
+TAGS = ("quotas",)
+
+Period = Literal[tuple(PERIODS)]
+OverLimit = Literal[tuple(OVER_LIMIT)]
+
+
+class QuotaRequest(Body):
+    resource_id: Id | None = Field(None, description="the facility it limits; or give kind instead")
+    kind: Text(32) | None = Field(None, description="every facility of this kind (one of: " + ", ".join(KINDS)
+                                                    + "); or give resource_id instead")
+    chain_id: Id | None = Field(None, description="with kind: only the facilities of this chain")
+    enterprise_id: Id | None = Field(None, description="only this enterprise (absent: each enterprise on its own)")
+    period: Period
+    limit_hours: Amount | None = Field(None, description="the limit in hours; or give limit_bookings instead")
+    limit_bookings: Count | None = Field(None, description="the limit in bookings; or give limit_hours instead")
+    peak_only: bool = Field(False, description="count only the time within the facility's peak hours")
+    over_limit: OverLimit | None = Field("refuse", description="refuse the request, or flag it for the manager")
+
+
+class QuotaUsage(Out):
+    period_start: Timestamp
+    period_end: Timestamp
+    used: DecimalString | int = Field(description="hours as a decimal string, or a number of bookings")
+    limit: DecimalString | int
+    used_hours: DecimalString | None = None
+    remaining_hours: DecimalString | None = None
+    used_bookings: int | None = None
+    remaining_bookings: int | None = None
+
+
+class QuotaOut(Out):
+    id: int
+    resource_id: int | None
+    resource_name: str | None
+    kind: Literal[tuple(KINDS)] | None
+    chain_id: int | None
+    enterprise_id: int | None
+    period: Period
+    unit: Literal["hours", "bookings"]
+    limit_hours: OptionalDecimalString
+    limit_bookings: int | None
+    peak_only: bool
+    over_limit: OverLimit
+    description: str
+    created_at: Timestamp
+    created_by_id: int | None
+    retired_at: OptionalTimestamp
+    usage: QuotaUsage | None = Field(description="the caller's enterprise's use in the current period, where "
+                                                 "the quota applies to it")
+
+
+class QuotaList(Out):
+    quotas: list[QuotaOut]
+
+
+def _one(quota) -> dict:
+    return quota_json(quota, services.usage(g.api_roles, [quota]).get(quota.id))
 
 
 @bp.get("/quotas")
+@operation(_l("List the quotas the caller may see, with their enterprise's use"), tags=TAGS, response=QuotaList)
 def list_quotas():
     quotas = services.listing(g.api_roles)
     usage = services.usage(g.api_roles, quotas)
@@ -28,37 +98,32 @@ def list_quotas():
 
 
 @bp.post("/quotas")
-def create_quota():
-    data = json_object(QUOTA_FIELDS)
+@operation(_l("Set a quota (administrators; managers on their own facilities)"), tags=TAGS, body=QuotaRequest,
+           response=QuotaOut, status=201, errors=(409,), idempotent=True, headers={"Location": _l("the new quota")})
+def create_quota(body: QuotaRequest):
     values = {
-        "facility_id": read_int(data, "resource_id"),
-        "kind": read_str(data, "kind") or None,
-        "chain_id": read_int(data, "chain_id"),
-        "enterprise_id": read_int(data, "enterprise_id"),
-        "period": read_str(data, "period", required=True),
-        "limit_hours": read_decimal(data, "limit_hours"),
-        "limit_bookings": read_int(data, "limit_bookings"),
-        "peak_only": read_bool(data, "peak_only"),
-        "over_limit": read_str(data, "over_limit") or "refuse",
+        "facility_id": body.resource_id,
+        "kind": body.kind or None,
+        "chain_id": body.chain_id,
+        "enterprise_id": body.enterprise_id,
+        "period": body.period,
+        "limit_hours": body.limit_hours,
+        "limit_bookings": body.limit_bookings,
+        "peak_only": body.peak_only,
+        "over_limit": body.over_limit or "refuse",
     }
-    if values["period"] not in PERIODS:
-        raise InvalidInput(_("Unknown value “%(value)s” for “%(field)s”; use one of: %(allowed)s.",
-                             value=values["period"], field="period", allowed=", ".join(PERIODS)),
-                           code="invalid_value", field="period")
     quota = services.create_quota(g.api_user, g.api_roles, values)
-    body = quota_json(quota, services.usage(g.api_roles, [quota]).get(quota.id))
-    db.session.commit()
-    return body, 201, {"Location": url_for(".get_quota", quota_id=quota.id)}
+    return _one(quota), 201, {"Location": url_for(".get_quota", quota_id=quota.id)}
 
 
 @bp.get("/quotas/<int:quota_id>")
+@operation(_l("Read a quota with the caller's enterprise's use"), tags=TAGS, response=QuotaOut, etag=True)
 def get_quota(quota_id: int):
-    quota = services.get_quota(g.api_roles, quota_id)
-    return quota_json(quota, services.usage(g.api_roles, [quota]).get(quota.id))
+    return _one(services.get_quota(g.api_roles, quota_id))
 
 
 @bp.delete("/quotas/<int:quota_id>")
+@operation(_l("Retire a quota: it stops counting and stays on record"), tags=TAGS, status=204, errors=(409,))
 def retire_quota(quota_id: int):
     services.retire_quota(g.api_user, g.api_roles, services.get_quota(g.api_roles, quota_id))
-    db.session.commit()
     return "", 204

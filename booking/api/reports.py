@@ -2,14 +2,17 @@
 
 ``start`` and ``end`` are local calendar days (``end`` excluded; default: the current month),
 counted in each facility's time zone. Hours and ratios are numbers, money is a decimal string.
+The figures are those of the report pages: both read ``reports.engine``.
 """
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
+from typing import Annotated, Literal
 
-from flask import g, request
+from flask import g
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from pydantic import Field, WithJsonSchema
 from sqlalchemy import select
 
 from ..errors import InvalidInput
@@ -19,27 +22,97 @@ from ..organisation.models import Chain
 from ..reports import engine, services
 from ..reports.query import Period
 from . import bp
-from .parsing import arg_choices, arg_int
+from .schemas import CommaList, Day, DecimalString, Id, Out, Query
+from .spec import operation
 
+TAGS = ("reports",)
 API_GROUPS = {"resource": "facility", "enterprise": "enterprise", "kind": "kind", "chain": "chain",
               "month": "month"}
 GROUP_KEYS = {"facility": "resource_id", "enterprise": "enterprise_id", "kind": "kind", "chain": "chain_id",
               "month": "month"}
 
-
-def _arg_date(name: str) -> date | None:
-    text = request.args.get(name, "").strip()
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(_("The parameter “%(field)s” must be a date like 2026-11-01.", field=name),
-                           code="invalid_date", field=name) from None
+DayString = Annotated[str, WithJsonSchema({"type": "string", "format": "date"})]
+Ratio = Annotated[float | None, Field(description="a ratio rounded to four places; null where undefined")]
 
 
-def _period() -> Period:
-    start, end = _arg_date("start"), _arg_date("end")
+class ReportFilter(Query):
+    start: Day | None = Field(None, description="the first local day (with end; both absent: the current month)")
+    end: Day | None = Field(None, description="the day after the last one")
+    kind: CommaList(Literal[tuple(KINDS)]) = Field(default_factory=list, description="comma-separated kinds")
+    chain_id: Id | None = None
+    resource_id: Id | None = None
+    enterprise_id: Id | None = None
+
+
+class UtilizationFilter(ReportFilter):
+    group_by: Annotated[str, WithJsonSchema({"type": "string", "enum": list(API_GROUPS)})] = Field(
+        "resource", description="one of: " + ", ".join(API_GROUPS))
+
+
+class Figures(Out):
+    available_hours: float
+    booked_hours: float
+    actual_hours: float
+    booked_utilization: Ratio
+    actual_utilization: Ratio
+    show_up_efficiency: Ratio
+    bookings_started: int
+    no_shows: int
+    no_show_rate: Ratio
+    sessions: int
+    enterprises_served: int
+    cost_shared: DecimalString
+    cost_reference: DecimalString
+    savings: DecimalString
+    savings_rate: Ratio
+    fees: DecimalString
+    efficiency_uplift: Ratio
+    currency: str
+
+
+class Group(Figures):
+    """One group, keyed by the field that group_by names: resource_id, enterprise_id, kind, chain_id or month."""
+    name: str
+    resource_id: int | None = None
+    enterprise_id: int | None = None
+    kind: str | None = None
+    chain_id: int | None = None
+    month: str | None = Field(None, description="YYYY-MM")
+
+
+class PreviousFigures(Figures):
+    start: DayString
+    end: DayString
+
+
+class UtilizationReport(Out):
+    start: DayString
+    end: DayString
+    group_by: Literal[tuple(API_GROUPS)]
+    groups: list[Group]
+    total: Figures
+    previous: PreviousFigures = Field(description="the period of the same length just before")
+
+
+class EnterpriseShare(Out):
+    enterprise_id: int
+    name: str
+    hours: float
+    share: Ratio
+
+
+class FairnessReport(Out):
+    start: DayString
+    end: DayString
+    resource_id: int | None
+    total_hours: float
+    enterprises: list[EnterpriseShare]
+    hhi: float | None = Field(description="Herfindahl–Hirschman index of the shares, 0–10000")
+    gini: Ratio
+
+
+def _period(query: ReportFilter) -> Period:
+    start, end = query.start, query.end
     if start is None and end is None:
         return services.month_period(services.today())
     if start is None or end is None:
@@ -48,15 +121,12 @@ def _period() -> Period:
     return services.checked_period(start, end)
 
 
-def _id_filter(name: str) -> list[int] | None:
-    value = arg_int(name, minimum=1)
-    return [value] if value is not None else None
+def _scope(query: ReportFilter):
+    def ids(value: int | None) -> list[int] | None:
+        return [value] if value is not None else None
 
-
-def _scope():
-    kinds = arg_choices("kind", KINDS) or None
-    return services.report_scope(g.api_roles, chain_ids=_id_filter("chain_id"), kinds=kinds,
-                                 facility_ids=_id_filter("resource_id"), enterprise_ids=_id_filter("enterprise_id"))
+    return services.report_scope(g.api_roles, chain_ids=ids(query.chain_id), kinds=query.kind or None,
+                                 facility_ids=ids(query.resource_id), enterprise_ids=ids(query.enterprise_id))
 
 
 def _ratio(value: float | None) -> float | None:
@@ -102,14 +172,16 @@ def _labels(group_by: str, keys) -> dict:
 
 
 @bp.get("/reports/utilization")
-def utilization_report():
-    period = _period()
-    wanted = request.args.get("group_by", "resource").strip()
+@operation(_l("Utilization, no-shows and savings per resource, enterprise, kind, chain or month"), tags=TAGS,
+           query=UtilizationFilter, response=UtilizationReport)
+def utilization_report(query: UtilizationFilter):
+    period = _period(query)
+    wanted = query.group_by
     if wanted not in API_GROUPS:
         raise InvalidInput(_("Group by one of: %(groups)s.", groups=", ".join(API_GROUPS)), code="invalid_group_by",
                            field="group_by")
     group_by = API_GROUPS[wanted]
-    scope = _scope()
+    scope = _scope(query)
     services.close_overdue_on_read()
     rows, total = engine.utilization(scope, period, group_by)
     _rows, previous = engine.utilization(scope, period.previous(), "facility" if group_by == "month" else group_by)
@@ -125,16 +197,18 @@ def utilization_report():
 
 
 @bp.get("/reports/fairness")
-def fairness_report():
-    period = _period()
-    scope = _scope()
+@operation(_l("Hours and shares per enterprise, with the HHI and Gini coefficient"), tags=TAGS,
+           query=ReportFilter, response=FairnessReport)
+def fairness_report(query: ReportFilter):
+    period = _period(query)
+    scope = _scope(query)
     services.close_overdue_on_read()
     result = services.fairness_view(g.api_roles, scope, period)
     names = engine.enterprise_names(result.hours.keys())
     enterprises = sorted(result.hours.items(), key=lambda item: (-item[1], item[0]))
     return {
         "start": period.start.isoformat(), "end": period.end.isoformat(),
-        "resource_id": request.args.get("resource_id", type=int),
+        "resource_id": query.resource_id,
         "total_hours": round(result.total_hours, 2),
         "enterprises": [{"enterprise_id": en, "name": names[en].display_name if en in names else "",
                          "hours": round(hours, 2), "share": _ratio(result.share(en))}

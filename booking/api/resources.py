@@ -5,10 +5,13 @@ the closures of all of them at once.
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Literal
 
 from flask import g
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from pydantic import Field
 
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
@@ -17,10 +20,60 @@ from ..facilities.services import closures_by_facility, get_visible, hours_by_fa
 from ..schedule.services import availability
 from ..timeutil import utcnow
 from . import bp
-from .parsing import arg_choices, arg_datetime, arg_int, check_interval
+from .outputs import BookingStatus, Resource
+from .schemas import CommaList, Id, Instant, Out, Query, Timestamp
 from .serializers import resource_json
+from .spec import operation
 
 MAX_WINDOW_DAYS = 62
+TAGS = ("resources",)
+
+FacilityKind = Literal[tuple(KINDS)]
+
+
+class ResourceFilter(Query):
+    kind: CommaList(FacilityKind) = Field(default_factory=list, description="comma-separated kinds")
+    chain_id: Id | None = None
+
+
+class ResourceList(Out):
+    resources: list[Resource]
+
+
+class AvailabilityWindow(Query):
+    start: Instant = Field(description="the window's start")
+    end: Instant = Field(description=f"the window's end, at most {MAX_WINDOW_DAYS} days after the start")
+
+
+class Interval(Out):
+    start: Timestamp
+    end: Timestamp
+
+
+class Busy(Out):
+    start: Timestamp
+    end: Timestamp
+    status: BookingStatus
+    blocked_until: Timestamp = Field(description="the end plus the facility's changeover buffer")
+    id: int | None = Field(None, description="only for bookings the caller may see in full")
+    enterprise: str | None = Field(None, description="for bookings the caller may see in full, or where the "
+                                                     "chain shows who booked")
+    purpose: str | None = Field(None, description="only for bookings the caller may see in full")
+
+
+class WindowClosure(Out):
+    start: Timestamp
+    end: Timestamp
+    reason: str
+    kind: str
+
+
+class Availability(Out):
+    resource_id: int
+    timezone: str
+    bookable: list[Interval] = Field(description="bookable time within the window, closures taken out")
+    busy: list[Busy] = Field(description="bookings that hold time in the window")
+    closures: list[WindowClosure]
 
 
 def visible_resource(resource_id: int, *, error: type[NotFound] | type[InvalidInput] = NotFound) -> Facility:
@@ -33,6 +86,14 @@ def visible_resource(resource_id: int, *, error: type[NotFound] | type[InvalidIn
     except NotFound:
         raise error(_("There is no such resource."), code="unknown_resource",
                     field="resource_id" if error is InvalidInput else None) from None
+
+
+def check_interval(start: datetime, end: datetime, *, max_days: int | None = None) -> None:
+    if end <= start:
+        raise InvalidInput(_("The end must be after the start."), code="invalid_interval", field="end")
+    if max_days is not None and end - start > timedelta(days=max_days):
+        raise InvalidInput(_("The window may span at most %(n)d days.", n=max_days),
+                           code="window_too_long", field="end")
 
 
 def _serialize(facilities: list[Facility]) -> list[dict]:
@@ -50,27 +111,29 @@ def _serialize(facilities: list[Facility]) -> list[dict]:
 
 
 @bp.get("/resources")
-def list_resources():
-    kinds = arg_choices("kind", KINDS)
-    chain_id = arg_int("chain_id")
-    query = visible_query(g.api_roles).where(Facility.active)
-    if kinds:
-        query = query.where(Facility.kind.in_(kinds))
-    if chain_id is not None:
-        query = query.where(Facility.chain_id == chain_id)
-    facilities = db.session.scalars(query.order_by(Facility.chain_id, Facility.kind, Facility.name,
-                                                   Facility.id)).all()
+@operation(_l("List the active resources the caller may see, with their rules and closures"), tags=TAGS,
+           query=ResourceFilter, response=ResourceList)
+def list_resources(query: ResourceFilter):
+    statement = visible_query(g.api_roles).where(Facility.active)
+    if query.kind:
+        statement = statement.where(Facility.kind.in_(query.kind))
+    if query.chain_id is not None:
+        statement = statement.where(Facility.chain_id == query.chain_id)
+    facilities = db.session.scalars(statement.order_by(Facility.chain_id, Facility.kind, Facility.name,
+                                                       Facility.id)).all()
     return {"resources": _serialize(facilities)}
 
 
 @bp.get("/resources/<int:resource_id>")
+@operation(_l("Read a resource with its rules and closures"), tags=TAGS, response=Resource, etag=True)
 def get_resource(resource_id: int):
     return _serialize([visible_resource(resource_id)])[0]
 
 
 @bp.get("/resources/<int:resource_id>/availability")
-def resource_availability(resource_id: int):
+@operation(_l("Bookable and busy time of a resource within a window"), tags=TAGS, query=AvailabilityWindow,
+           response=Availability)
+def resource_availability(resource_id: int, query: AvailabilityWindow):
     facility = visible_resource(resource_id)
-    start, end = arg_datetime("start", required=True), arg_datetime("end", required=True)
-    check_interval(start, end, max_days=MAX_WINDOW_DAYS)
-    return availability(g.api_roles, facility, start, end)
+    check_interval(query.start, query.end, max_days=MAX_WINDOW_DAYS)
+    return availability(g.api_roles, facility, query.start, query.end)

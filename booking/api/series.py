@@ -8,20 +8,90 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
+from typing import Annotated, Any
 
 from flask import g
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from pydantic import Field, PlainValidator, TypeAdapter, ValidationError, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from ..bookings import series as services
 from ..bookings.models import Series
 from ..errors import InvalidInput
-from ..extensions import db
-from ..timeutil import MINUTES_PER_DAY, local_at, parse_hhmm
+from ..timeutil import local_at
 from . import bp
-from .parsing import MAX_YEAR, MIN_YEAR, json_object, read_int, read_str, to_datetime
+from .outputs import Occurrence, SeriesOut
+from .schemas import MAX_INT, Body, Day, Instant, Out, Text
 from .serializers import occurrence_json, series_json
+from .spec import operation
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+TAGS = ("series",)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+TIME_OF_DAY = re.compile(r"([01]?\d|2[0-3]):[0-5]\d", re.ASCII)
+_DAY, _INSTANT = TypeAdapter(Day), TypeAdapter(Instant)
+
+
+def _day_or_instant(value: Any) -> date | datetime:
+    """A date (``2026-11-02``) or an ISO 8601 timestamp with an offset, refused with the codes of either."""
+    if not isinstance(value, (str, date)):
+        raise PydanticCustomError("invalid_type", "a date or an ISO 8601 timestamp with a UTC offset")
+    try:
+        if isinstance(value, str) and _DATE.fullmatch(value):
+            return _DAY.validate_python(value)
+        return _INSTANT.validate_python(value)
+    except ValidationError as error:
+        problem = error.errors(include_url=False)[0]
+        if problem["type"] == "invalid_date":  # "from" names an instant: its code stays invalid_datetime
+            raise PydanticCustomError("invalid_datetime", "out of range") from None
+        raise PydanticCustomError(problem["type"], problem["msg"]) from None
+
+
+DayOrInstant = Annotated[date | datetime, PlainValidator(_day_or_instant), WithJsonSchema(
+    {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}],
+     "description": "a date (midnight in the facility's time zone) or an ISO 8601 timestamp with a UTC offset"})]
+
+
+class SeriesCancellation(Body):
+    from_: DayOrInstant | None = Field(None, alias="from", description="cancel the occurrences from here on "
+                                                                       "(absent: the whole series)")
+    reason: Text(500) = ""
+
+
+class SeriesRejection(Body):
+    reason: Text(500) = Field("", description="required")
+
+
+class SeriesReschedule(Body):
+    start_time: Text(16) = Field(description="the new local time of day in the series' time zone, e.g. 14:00",
+                                 json_schema_extra={"pattern": f"^{TIME_OF_DAY.pattern}$"})
+    duration_minutes: Annotated[int, Field(le=MAX_INT, description="the new length, more than zero")]
+
+
+class SeriesDetail(Out):
+    series: SeriesOut
+    occurrences: list[Occurrence]
+
+
+class SeriesCancelled(SeriesDetail):
+    cancelled: list[int] = Field(description="the occurrences this cancelled")
+
+
+class SeriesApproved(SeriesDetail):
+    approved: list[int]
+    rejected: list[int] = Field(description="pending requests for the same times, rejected by this approval")
+
+
+class SeriesRejected(SeriesDetail):
+    rejected: list[int]
+
+
+class SeriesMoved(SeriesDetail):
+    moved: list[int]
+
+
+def _load(series_id: int) -> Series:
+    return services.get_series(g.api_roles, series_id)
 
 
 def _body(series: Series, **extra) -> dict:
@@ -29,78 +99,51 @@ def _body(series: Series, **extra) -> dict:
             "occurrences": [occurrence_json(b) for b in services.occurrences(series)], **extra}
 
 
-def _read_from(data: dict, series: Series) -> datetime | None:
-    """``from``: an ISO 8601 timestamp with an offset, or a date (midnight in the facility's time zone)."""
-    value = data.get("from")
-    if value is None:
-        return None
-    if isinstance(value, str) and _DATE.match(value.strip()):
-        try:
-            day = date.fromisoformat(value.strip())
-        except ValueError:
-            day = None
-        if day is None or not MIN_YEAR <= day.year <= MAX_YEAR:
-            raise InvalidInput(_("The date “%(field)s” is not valid.", field="from"), code="invalid_datetime",
-                               field="from")
-        return local_at(day, 0, series.facility.tz)
-    if not isinstance(value, str):
-        raise InvalidInput(_("The field “%(field)s” must be %(expected)s.", field="from",
-                             expected=_("a date or an ISO 8601 timestamp with a UTC offset")),
-                           code="invalid_type", field="from")
-    return to_datetime(value, "from")
-
-
 @bp.get("/series/<int:series_id>")
+@operation(_l("Read a recurring series with its occurrences"), tags=TAGS, response=SeriesDetail, etag=True)
 def get_series(series_id: int):
-    return _body(services.get_series(g.api_roles, series_id))
+    return _body(_load(series_id))
 
 
 @bp.post("/series/<int:series_id>/cancel")
-def cancel_series(series_id: int):
-    series = services.get_series(g.api_roles, series_id)
-    data = json_object(("from", "reason"), optional=True)
-    from_start = _read_from(data, series)
-    cancelled = services.cancel_series(g.api_user, g.api_roles, series, from_start, read_str(data, "reason"))
-    body = _body(series, cancelled=[b.id for b in cancelled])
-    db.session.commit()
-    return body
+@operation(_l("Cancel a series, whole or from a date on"), tags=TAGS, body=SeriesCancellation,
+           body_required=False, response=SeriesCancelled, errors=(409,))
+def cancel_series(series_id: int, body: SeriesCancellation):
+    series = _load(series_id)
+    from_start = body.from_
+    if from_start is not None and not isinstance(from_start, datetime):
+        from_start = local_at(from_start, 0, series.facility.tz)
+    cancelled = services.cancel_series(g.api_user, g.api_roles, series, from_start, body.reason)
+    return _body(series, cancelled=[b.id for b in cancelled])
 
 
 @bp.post("/series/<int:series_id>/approve")
+@operation(_l("Approve every pending occurrence still ahead (facility managers)"), tags=TAGS,
+           response=SeriesApproved, errors=(409,))
 def approve_series(series_id: int):
-    series = services.get_series(g.api_roles, series_id)
-    json_object((), optional=True)
+    series = _load(series_id)
     approved, rejected = services.approve_series(g.api_user, g.api_roles, series)
-    body = _body(series, approved=[b.id for b in approved], rejected=[b.id for b in rejected])
-    db.session.commit()
-    return body
+    return _body(series, approved=[b.id for b in approved], rejected=[b.id for b in rejected])
 
 
 @bp.post("/series/<int:series_id>/reject")
-def reject_series(series_id: int):
-    series = services.get_series(g.api_roles, series_id)
-    reason = read_str(json_object(("reason",), optional=True), "reason")
-    rejected = services.reject_series(g.api_user, g.api_roles, series, reason)
-    body = _body(series, rejected=[b.id for b in rejected])
-    db.session.commit()
-    return body
+@operation(_l("Reject every pending occurrence still ahead, with a reason (facility managers)"), tags=TAGS,
+           body=SeriesRejection, body_required=False, response=SeriesRejected, errors=(409,))
+def reject_series(series_id: int, body: SeriesRejection):
+    series = _load(series_id)
+    rejected = services.reject_series(g.api_user, g.api_roles, series, body.reason)
+    return _body(series, rejected=[b.id for b in rejected])
 
 
 @bp.post("/series/<int:series_id>/reschedule")
-def reschedule_series(series_id: int):
-    """``{"start_time": "14:00", "duration_minutes": 90}``: local time of day in the series' time zone."""
-    series = services.get_series(g.api_roles, series_id)
-    data = json_object(("start_time", "duration_minutes"))
-    text = read_str(data, "start_time", required=True)
-    try:
-        minute = parse_hhmm(text)
-    except ValueError:
-        minute = MINUTES_PER_DAY
-    if minute >= MINUTES_PER_DAY:
+@operation(_l("Move the occurrences still ahead to another time of day"), tags=TAGS, body=SeriesReschedule,
+           response=SeriesMoved, errors=(409,))
+def reschedule_series(series_id: int, body: SeriesReschedule):
+    series = _load(series_id)
+    if not TIME_OF_DAY.fullmatch(body.start_time):
         raise InvalidInput(_("The field “%(field)s” must be a time of day such as 14:00.", field="start_time"),
                            code="invalid_value", field="start_time")
-    duration = read_int(data, "duration_minutes", required=True)
-    moved = services.change_series_time(g.api_user, g.api_roles, series, time(minute // 60, minute % 60), duration)
-    body = _body(series, moved=[b.id for b in moved])
-    db.session.commit()
-    return body
+    hours, minutes = body.start_time.split(":")
+    moved = services.change_series_time(g.api_user, g.api_roles, series, time(int(hours), int(minutes)),
+                                        body.duration_minutes)
+    return _body(series, moved=[b.id for b in moved])

@@ -117,9 +117,8 @@ def check_response(op: Operation, response: Response) -> None:
 
 
 def read_query(model: type[BaseModel]) -> BaseModel:
-    values = {name: value for name, value in request.args.items() if value.strip()}
     try:
-        return model.model_validate(values)
+        return model.model_validate(request.args.to_dict())
     except ValidationError as error:
         raise invalid_input(error) from None
 
@@ -293,6 +292,8 @@ def _responses(op: Operation, method: str, rule: str, refs: dict) -> dict[str, A
         codes |= {400, 422}
     if op.etag:
         codes.add(304)
+    if op.idempotent:  # the same key sent twice at the same moment: idempotency_in_progress
+        codes.add(409)
     for code in sorted(codes):
         entry: dict[str, Any] = {"description": str(_ERROR_TEXT[code])}
         if code != 304:

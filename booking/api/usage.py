@@ -1,31 +1,54 @@
 """Actual use: check in, check out, read and correct the usage record of a booking.
 
-Each route reads its input, calls one usage service and commits once; the services
-check roles (403) and states (409 ``invalid_state``); bad input is 422.
+Each route calls one usage service; ``operation`` validates the input before and commits
+after. The services check roles (403) and states (409 ``invalid_state``); bad input is 422.
 """
 from __future__ import annotations
 
 from flask import g
+from flask_babel import lazy_gettext as _l
+from pydantic import Field
 
 from ..bookings import services as bookings
 from ..bookings.models import Booking
-from ..extensions import db
 from ..usage import services
+from ..usage.services import MAX_NOTES
 from . import bp
-from .parsing import json_object, read_datetime, read_decimal, read_str
+from .outputs import BookingDetail, Usage
+from .schemas import Amount, Body, Instant, Text
 from .serializers import booking_json, usage_json
+from .spec import operation
+
+TAGS = ("usage",)
+UNIT = dict(description="the unit of the output, e.g. pairs, pieces, sessions (default: the facility's)")
+
+
+class CheckIn(Body):
+    at: Instant | None = Field(None, description="the actual start (default: now)")
+
+
+class CheckOut(Body):
+    at: Instant | None = Field(None, description="the actual end (default: now)")
+    output_quantity: Amount | None = None
+    output_unit: Text(32) | None = Field(None, **UNIT)
+    notes: Text(MAX_NOTES) = ""
+
+
+class UsageCorrection(Body):
+    actual_start: Instant | None = None
+    actual_end: Instant | None = None
+    output_quantity: Amount | None = None
+    output_unit: Text(32) | None = Field(None, **UNIT)
+    notes: Text(MAX_NOTES) | None = None
+    reason: Text(500) = Field("", description="required: why the recorded use is corrected")
+
+
+class BookingUsage(BookingDetail):
+    usage: Usage | None = Field(description="null until the booking is checked in")
 
 
 def _load(booking_id: int) -> Booking:
     return bookings.get_booking(g.api_roles, booking_id)
-
-
-def _optional_datetime(data: dict, name: str):
-    return read_datetime(data, name) if data.get(name) is not None else None
-
-
-def _optional_str(data: dict, name: str) -> str | None:
-    return read_str(data, name) if data.get(name) is not None else None
 
 
 def _body(booking: Booking) -> dict:
@@ -33,42 +56,36 @@ def _body(booking: Booking) -> dict:
 
 
 @bp.post("/bookings/<int:booking_id>/check-in")
-def check_in(booking_id: int):
+@operation(_l("Check a booking in: its use starts (facility managers)"), tags=TAGS, body=CheckIn,
+           body_required=False, response=BookingUsage, errors=(409,))
+def check_in(booking_id: int, body: CheckIn):
     booking = _load(booking_id)
-    data = json_object(("at",), optional=True)
-    services.check_in(g.api_user, g.api_roles, booking, at=_optional_datetime(data, "at"))
-    body = _body(booking)
-    db.session.commit()
-    return body
+    services.check_in(g.api_user, g.api_roles, booking, at=body.at)
+    return _body(booking)
 
 
 @bp.post("/bookings/<int:booking_id>/check-out")
-def check_out(booking_id: int):
+@operation(_l("Check a booking out, with its output and notes (facility managers)"), tags=TAGS, body=CheckOut,
+           body_required=False, response=BookingUsage, errors=(409,))
+def check_out(booking_id: int, body: CheckOut):
     booking = _load(booking_id)
-    data = json_object(("at", "output_quantity", "output_unit", "notes"), optional=True)
-    services.check_out(g.api_user, g.api_roles, booking, at=_optional_datetime(data, "at"),
-                       output_quantity=read_decimal(data, "output_quantity"),
-                       output_unit=_optional_str(data, "output_unit"), notes=read_str(data, "notes"))
-    body = _body(booking)
-    db.session.commit()
-    return body
+    services.check_out(g.api_user, g.api_roles, booking, at=body.at, output_quantity=body.output_quantity,
+                       output_unit=body.output_unit, notes=body.notes)
+    return _body(booking)
 
 
 @bp.get("/bookings/<int:booking_id>/usage")
+@operation(_l("Read a booking with its recorded use"), tags=TAGS, response=BookingUsage, etag=True)
 def get_usage(booking_id: int):
     return _body(_load(booking_id))
 
 
 @bp.patch("/bookings/<int:booking_id>/usage")
-def correct_usage(booking_id: int):
+@operation(_l("Correct the recorded use of a booking, with a reason (facility managers)"), tags=TAGS,
+           body=UsageCorrection, response=BookingUsage, errors=(409,))
+def correct_usage(booking_id: int, body: UsageCorrection):
     booking = _load(booking_id)
-    data = json_object(("actual_start", "actual_end", "output_quantity", "output_unit", "notes", "reason"))
-    services.correct_usage(g.api_user, g.api_roles, booking,
-                           actual_start=_optional_datetime(data, "actual_start"),
-                           actual_end=_optional_datetime(data, "actual_end"),
-                           output_quantity=read_decimal(data, "output_quantity"),
-                           output_unit=_optional_str(data, "output_unit"), notes=_optional_str(data, "notes"),
-                           reason=read_str(data, "reason"))
-    body = _body(booking)
-    db.session.commit()
-    return body
+    services.correct_usage(g.api_user, g.api_roles, booking, actual_start=body.actual_start,
+                           actual_end=body.actual_end, output_quantity=body.output_quantity,
+                           output_unit=body.output_unit, notes=body.notes, reason=body.reason)
+    return _body(booking)

@@ -5,19 +5,61 @@ A member waits for a slot that another enterprise holds; withdrawing keeps the e
 """
 from __future__ import annotations
 
+from typing import Literal
+
 from flask import g, url_for
+from flask_babel import lazy_gettext as _l
+from pydantic import Field
 
 from ..errors import InvalidInput
-from ..extensions import db
 from ..timeutil import iso
 from ..waitlist import services
 from ..waitlist.models import STATUSES, WaitlistEntry
 from . import bp
-from .parsing import arg_choices, arg_int, json_object, read_bool, read_datetime, read_int, read_str
 from .resources import visible_resource
+from .schemas import Body, CommaList, Id, Instant, OptionalTimestamp, Out, Query, Text, Timestamp
+from .spec import operation
 
-JOIN_FIELDS = ("resource_id", "start", "end", "purpose", "auto_request")
 HISTORY = 200  # closed entries listed after the waiting ones, latest first
+TAGS = ("waitlist",)
+
+EntryStatus = Literal[tuple(STATUSES)]
+
+
+class WaitlistFilter(Query):
+    status: CommaList(EntryStatus) = Field(default_factory=list, description="comma-separated statuses")
+    resource_id: Id | None = None
+
+
+class WaitlistJoin(Body):
+    resource_id: Id
+    start: Instant
+    end: Instant
+    purpose: Text(500) = ""
+    auto_request: bool = Field(False, description="when the slot frees up and this entry is first in line, "
+                                                  "request it at once (as pending)")
+
+
+class WaitlistEntryOut(Out):
+    id: int
+    resource_id: int
+    enterprise_id: int
+    user_id: int
+    start: Timestamp
+    end: Timestamp
+    purpose: str
+    auto_request: bool
+    status: EntryStatus
+    position: int | None = Field(description="the place in the slot's line (1: first) while waiting")
+    created_at: Timestamp
+    notified_at: OptionalTimestamp = Field(description="the last time the member was told the slot is free")
+    times_notified: int
+    closed_at: OptionalTimestamp
+    booking_id: int | None = Field(description="the request made for the member, if any")
+
+
+class WaitlistEntries(Out):
+    entries: list[WaitlistEntryOut]
 
 
 def entry_json(entry: WaitlistEntry, position: int | None) -> dict:
@@ -45,47 +87,44 @@ def _one(entry: WaitlistEntry) -> dict:
 
 
 @bp.get("/waitlist")
-def list_waitlist():
-    """The caller's enterprise's entries: the waiting ones by start, then the latest HISTORY closed ones;
-    ``status`` and ``resource_id`` filter them."""
-    statuses = arg_choices("status", STATUSES)
-    resource_id = arg_int("resource_id")
+@operation(_l("List the waiting-list entries of the caller's enterprise"), tags=TAGS, query=WaitlistFilter,
+           response=WaitlistEntries, description=_l(
+               "The waiting entries by start, then the latest %(n)d closed ones.", n=HISTORY))
+def list_waitlist(query: WaitlistFilter):
     if g.api_roles.enterprise_id is None:
         return {"entries": []}
     entries = (services.enterprise_entries(g.api_roles.enterprise_id, waiting=True)
                + services.enterprise_entries(g.api_roles.enterprise_id, waiting=False, limit=HISTORY))
-    if statuses:
-        entries = [e for e in entries if e.status in statuses]
-    if resource_id is not None:
-        entries = [e for e in entries if e.facility_id == resource_id]
+    if query.status:
+        entries = [e for e in entries if e.status in query.status]
+    if query.resource_id is not None:
+        entries = [e for e in entries if e.facility_id == query.resource_id]
     places = services.positions(entries)
     return {"entries": [entry_json(e, places.get(e.id)) for e in entries]}
 
 
 @bp.post("/waitlist")
-def join_waitlist():
-    data = json_object(JOIN_FIELDS)
-    resource_id = read_int(data, "resource_id", required=True)
-    start, end = read_datetime(data, "start"), read_datetime(data, "end")
-    purpose = read_str(data, "purpose")
-    auto_request = read_bool(data, "auto_request")
-    facility = visible_resource(resource_id, error=InvalidInput)
-    entry = services.join(g.api_user, g.api_roles, facility, start, end, purpose=purpose,
-                          auto_request=auto_request)
-    body = _one(entry)
-    db.session.commit()
-    return body, 201, {"Location": url_for(".get_waitlist_entry", entry_id=entry.id)}
+@operation(_l("Wait for a slot that another enterprise holds"), tags=TAGS, body=WaitlistJoin,
+           response=WaitlistEntryOut, status=201, errors=(409,), idempotent=True,
+           headers={"Location": _l("the new entry")})
+def join_waitlist(body: WaitlistJoin):
+    facility = visible_resource(body.resource_id, error=InvalidInput)
+    entry = services.join(g.api_user, g.api_roles, facility, body.start, body.end, purpose=body.purpose,
+                          auto_request=body.auto_request)
+    return _one(entry), 201, {"Location": url_for(".get_waitlist_entry", entry_id=entry.id)}
 
 
 @bp.get("/waitlist/<int:entry_id>")
+@operation(_l("Read a waiting-list entry with its place in line"), tags=TAGS, response=WaitlistEntryOut,
+           etag=True)
 def get_waitlist_entry(entry_id: int):
     return _one(services.get_entry(g.api_roles, entry_id))
 
 
 @bp.delete("/waitlist/<int:entry_id>")
+@operation(_l("Withdraw from a waiting list (the entry stays, withdrawn)"), tags=TAGS,
+           response=WaitlistEntryOut, errors=(409,))
 def withdraw_waitlist_entry(entry_id: int):
     entry = services.get_entry(g.api_roles, entry_id)
     services.withdraw(g.api_user, g.api_roles, entry)
-    body = _one(entry)
-    db.session.commit()
-    return body
+    return _one(entry)

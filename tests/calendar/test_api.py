@@ -103,3 +103,12 @@ def test_a_read_only_token_may_list_but_not_create(api, make, scene):
     token = make.token(scene.member, scopes="read")
     assert api.get("/api/v1/calendar-feeds", token=token).status_code == 200
     assert api.post("/api/v1/calendar-feeds", token=token, json={"kind": "mine"}).status_code == 403
+
+
+def test_a_retried_feed_request_with_its_idempotency_key_creates_one_feed(api, scene):
+    headers = {"Idempotency-Key": "feed-1"}
+    first = api.post("/api/v1/calendar-feeds", scene.member, json={"kind": "mine"}, headers=headers)
+    again = api.post("/api/v1/calendar-feeds", scene.member, json={"kind": "mine"}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true" and again.get_json() == first.get_json()
+    assert db.session.scalar(db.select(db.func.count(CalendarFeed.id))) == 1

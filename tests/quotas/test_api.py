@@ -239,3 +239,22 @@ def test_resources_describe_cancellation_reminder_and_peak_hours(api, scene):
                                                "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]}
     line = api.get(f"/api/v1/resources/{scene.line.id}", scene.member).get_json()
     assert line["rules"]["peak_hours"] is None and line["rules"]["reminder_hours"] is None
+
+
+def test_a_retried_quota_request_with_its_idempotency_key_sets_one_quota(api, scene):
+    headers = {**api._headers(scene.admin), "Idempotency-Key": "quota-1"}
+    body = new_quota(resource_id=scene.line.id)
+    first = api.client.post("/api/v1/quotas", json=body, headers=headers)
+    again = api.client.post("/api/v1/quotas", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.get_json() == first.get_json() and again.headers["Location"] == first.headers["Location"]
+    assert len(db.session.scalars(select(Quota.id)).all()) == 1
+
+
+def test_a_quota_read_carries_an_etag_and_answers_304_when_unchanged(api, scene, quota):
+    limit = quota(limit_hours="16")
+    first = api.get(f"/api/v1/quotas/{limit.id}", scene.admin)
+    assert first.status_code == 200 and first.get_json()["id"] == limit.id
+    again = api.client.get(f"/api/v1/quotas/{limit.id}",
+                           headers={**api._headers(scene.admin), "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304

@@ -166,3 +166,15 @@ def test_api_other_enterprise_cannot_see_or_withdraw_an_entry(client, make, scen
     read_only = client.delete(f"{API}/{entry.id}", headers=bearer(make, scene.first, scopes="read"))
     assert read_only.status_code == 403 and error_of(read_only)["code"] == "insufficient_scope"
     assert entries()[0].status == "waiting"
+
+
+def test_api_retried_join_with_its_idempotency_key_waits_once(client, make, scene):
+    scene.hold(make)
+    headers = {**bearer(make, scene.first), "Idempotency-Key": "wait-1"}
+    body = {"resource_id": scene.facility.id, "start": scene.at("10:00").isoformat(),
+            "end": scene.at("11:00").isoformat()}
+    first = client.post(API, json=body, headers=headers)
+    again = client.post(API, json=body, headers=headers)
+    assert first.status_code == again.status_code == 201  # not 409 already_waiting: the first answer again
+    assert again.get_json() == first.get_json()
+    assert len(entries()) == 1
