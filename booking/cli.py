@@ -10,13 +10,27 @@ from .extensions import db
 @click.command("create-token")
 @click.argument("email")
 @click.option("--name", default="cli", help="A label to recognise the token by.")
-def create_token(email: str, name: str) -> None:
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(["read", "write", "admin"]),
+              default=("read", "write"), show_default=True,
+              help="Repeat for several; admin only for administrators and enterprise admins.")
+@click.option("--expires-in-days", type=click.IntRange(1, 3650), default=None,
+              help="Days until the token stops working (default: it does not expire).")
+def create_token(email: str, name: str, scopes: tuple[str, ...], expires_in_days: int | None) -> None:
     """Print a new API token for EMAIL (only its hash is stored)."""
-    from .accounts.services import create_api_token, find_user_by_email
+    from datetime import timedelta
+
+    from .accounts.permissions import roles_of
+    from .accounts.services import find_user_by_email, issue_api_token
+    from .errors import DomainError
+    from .timeutil import utcnow
     user = find_user_by_email(email)
     if user is None:
         raise click.ClickException(f"no user with e-mail {email}")
-    _token, secret = create_api_token(user, name=name)
+    expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+    try:
+        _token, secret = issue_api_token(user, roles_of(user), name, scopes, expires_at=expires_at)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
     db.session.commit()
     click.echo(secret)
 

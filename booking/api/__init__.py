@@ -1,8 +1,11 @@
 """JSON API under /api/v1 with bearer tokens.
 
-Each route parses its input with ``parsing``, calls one service, serializes with
-``serializers`` and commits once. Errors are DomainErrors (or HTTP errors), which
-the application's handlers answer as ``{"error": {"code", "message", ...}}``.
+Each route declares its input and output models with ``spec.operation``, which
+validates the request before the view and commits after it; the view calls one
+service and serializes with ``serializers``. Errors are DomainErrors (or HTTP
+errors), which the application's handlers answer as
+``{"error": {"code", "message", "details"}}``. The same declarations generate
+/api/v1/openapi.json.
 """
 from flask import Blueprint
 
@@ -12,12 +15,15 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 from . import (  # noqa: E402,F401
     auth,
     bookings,
-    calendar,  # noqa: E402,F401
-    docs,  # noqa: E402,F401
-    quotas,  # noqa: E402,F401
-    reports,  # noqa: E402,F401
+    calendar,
+    docs,
+    facilities,
+    organisation,
+    quotas,
+    reports,
     resources,
-    series,  # noqa: E402,F401
-    usage,  # noqa: E402,F401
-    waitlist,  # noqa: E402,F401
+    series,
+    tokens,
+    usage,
+    waitlist,
 )

@@ -249,6 +249,18 @@ def save_facility(actor: User, roles: Roles, facility: Facility | None, data: di
     return facility
 
 
+def update_facility(actor: User, roles: Roles, facility: Facility, changes: dict) -> Facility:
+    """Change some of a facility's fields; the others keep their values and everything is checked
+    as by ``save_facility`` (administrators)."""
+    require_admin(roles)
+    unknown = set(changes) - set(FACILITY_FIELDS)
+    if unknown:
+        raise InvalidInput(_("Unknown field “%(field)s”.", field=sorted(unknown)[0]), code="unknown_field",
+                           field=sorted(unknown)[0])
+    data = {field: getattr(facility, field) for field in FACILITY_FIELDS}
+    return save_facility(actor, roles, facility, {**data, **changes})
+
+
 def parse_hours(text_by_day: dict[str, str]) -> list[tuple[int, int, int]]:
     """``{"mon": "08:00-12:00, 13:00-20:00", ...}`` → [(weekday, start, end)]; raises InvalidInput."""
     windows = []

@@ -83,12 +83,45 @@ def enterprises_query(roles: Roles, search: str = "") -> Select:
                     .scalar_subquery())
     query = (select(Enterprise, member_count.label("member_count"))
              .options(selectinload(Enterprise.chains)).order_by(Enterprise.name))
+    return _search_enterprises(query, search)
+
+
+def _search_enterprises(query: Select, search: str) -> Select:
     search = (search or "").strip()
     if search:
         query = query.where(or_(Enterprise.name.icontains(search, autoescape=True),
                                 Enterprise.name_en.icontains(search, autoescape=True),
                                 Enterprise.uscc.contains(uscc.normalise(search), autoescape=True)))
     return query
+
+
+# Who sees which enterprises (the API's list): administrators all of them, a chain's committee
+# the chain's enterprises, an enterprise admin their own; plain members none.
+
+def sees_enterprise(roles: Roles, enterprise: Enterprise) -> bool:
+    return (roles.is_admin or (roles.is_enterprise_admin and roles.enterprise_id == enterprise.id)
+            or any(chain.id in roles.committee_chain_ids for chain in enterprise.chains))
+
+
+def visible_enterprises_query(roles: Roles, search: str = "") -> Select:
+    """The enterprises ``roles`` may see, by name, their chains loaded up front."""
+    query = select(Enterprise).options(selectinload(Enterprise.chains)).order_by(Enterprise.name, Enterprise.id)
+    if not roles.is_admin:
+        overseen = select(chain_enterprises.c.enterprise_id).where(
+            chain_enterprises.c.chain_id.in_(roles.committee_chain_ids))
+        seen = [Enterprise.id.in_(overseen)]
+        if roles.is_enterprise_admin:
+            seen.append(Enterprise.id == roles.enterprise_id)
+        query = query.where(or_(*seen))
+    return _search_enterprises(query, search)
+
+
+def get_visible_enterprise(roles: Roles, enterprise_id: int) -> Enterprise:
+    """An enterprise the viewer may see; the others answer 404, so that no id reveals one."""
+    enterprise = db.session.get(Enterprise, enterprise_id)
+    if enterprise is None or not sees_enterprise(roles, enterprise):
+        raise NotFound(_("There is no such enterprise."), code="unknown_enterprise")
+    return enterprise
 
 
 def all_chains() -> list[Chain]:
