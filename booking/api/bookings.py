@@ -6,7 +6,7 @@ in full answer 404, so their existence is not revealed.
 """
 from __future__ import annotations
 
-from flask import g, request, url_for
+from flask import g, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from pydantic import Field
@@ -18,13 +18,12 @@ from ..errors import InvalidInput
 from ..extensions import db
 from . import bp
 from .outputs import BookingDetail, BookingList, BookingStatus, Occurrence, SeriesOut, Skipped
+from .paging import PAGE_HEADERS, Paging, paged
 from .resources import visible_resource
-from .schemas import Amount, Body, CommaList, Id, Instant, Out, Query, Text
+from .schemas import Amount, Body, CommaList, Id, Instant, Out, Text
 from .serializers import booking_json, occurrence_json, series_json, skipped_json
 from .spec import operation
 
-DEFAULT_PER_PAGE = 50
-MAX_PER_PAGE = 200
 TAGS = ("bookings",)
 
 
@@ -56,14 +55,12 @@ class Reason(Body):
     reason: Text(500) = ""
 
 
-class BookingFilter(Query):
+class BookingFilter(Paging):
     resource_id: Id | None = None
     start: Instant | None = Field(None, description="bookings ending after this instant")
     end: Instant | None = Field(None, description="bookings starting before this instant")
     status: CommaList(BookingStatus) = Field(default_factory=list, description="comma-separated statuses")
     enterprise_id: Id | None = None
-    page: int = Field(1, ge=1, le=10**6)
-    per_page: int = Field(DEFAULT_PER_PAGE, ge=1, le=MAX_PER_PAGE)
 
 
 def _load(booking_id: int) -> Booking:
@@ -101,8 +98,7 @@ def _create_series(facility, body: BookingRequest, options: dict):
 
 @bp.get("/bookings")
 @operation(_l("List the bookings the caller may see"), tags=TAGS, query=BookingFilter, response=BookingList,
-           headers={"Link": _l("RFC 8288 links to the first, previous, next and last pages"),
-                    "X-Total-Count": _l("the number of bookings in all pages")})
+           headers=PAGE_HEADERS)
 def list_bookings(query: BookingFilter):
     if query.start and query.end and query.end <= query.start:
         raise InvalidInput(_("The end must be after the start."), code="invalid_interval", field="end")
@@ -117,27 +113,8 @@ def list_bookings(query: BookingFilter):
         statement = statement.where(Booking.start_at < query.end)
     if query.status:
         statement = statement.where(Booking.status.in_(query.status))
-    page = db.paginate(statement.order_by(Booking.start_at, Booking.id), page=query.page,
-                       per_page=query.per_page, max_per_page=MAX_PER_PAGE, error_out=False)
-    headers = {"X-Total-Count": str(page.total)}
-    links = page_links(page, ".list_bookings")
-    if links:
-        headers["Link"] = links
-    return {"bookings": [booking_json(b) for b in page.items]}, 200, headers
-
-
-def page_links(page, endpoint: str, **values) -> str:
-    """RFC 8288 links to the neighbouring pages, keeping the caller's filters."""
-    def link(number: int, rel: str) -> str:
-        args = {**request.args.to_dict(), **values, "page": number, "per_page": page.per_page}
-        return f'<{url_for(endpoint, _external=True, **args)}>; rel="{rel}"'
-
-    links = []
-    if page.has_prev:
-        links += [link(1, "first"), link(min(page.prev_num, max(page.pages, 1)), "prev")]
-    if page.has_next:
-        links += [link(page.next_num, "next"), link(page.pages, "last")]
-    return ", ".join(links)
+    bookings, headers = paged(statement.order_by(Booking.start_at, Booking.id), query, ".list_bookings")
+    return {"bookings": [booking_json(b) for b in bookings]}, 200, headers
 
 
 @bp.get("/bookings/<int:booking_id>")

@@ -18,8 +18,8 @@ from ..facilities import services
 from ..facilities.models import WEEKDAYS, Facility
 from . import bp
 from .outputs import ClosureOut, Resource
-from .resources import _serialize, visible_resource
-from .schemas import Body, Count, Instant, Out, Text
+from .resources import serialize_resources, visible_resource
+from .schemas import Body, Count, Instant, Out, Text, unchanged
 from .serializers import closure_json
 from .spec import operation
 
@@ -33,11 +33,6 @@ Window = Annotated[list[HHMM], Field(min_length=2, max_length=2, description="lo
 
 def _day() -> Any:
     return Field(default_factory=list, max_length=MAX_WINDOWS)
-
-
-def unchanged(**kwargs) -> Any:
-    """A field of a partial update: absent means unchanged, so it has no default in the document."""
-    return Field(None, json_schema_extra=lambda schema: schema.pop("default", None), **kwargs)
 
 
 class Hours(Body):
@@ -76,7 +71,7 @@ class RulesChange(Body):
 
 
 def _resource(facility: Facility) -> dict:
-    return _serialize([facility])[0]
+    return serialize_resources([facility])[0]
 
 
 def _managed(resource_id: int) -> Facility:

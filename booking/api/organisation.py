@@ -8,40 +8,24 @@ Changes need a token with the ``admin`` scope. Password hashes are never answere
 """
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from flask import g, url_for
 from flask_babel import lazy_gettext as _l
 from pydantic import Field
 
 from ..accounts.models import User
-from ..extensions import db
 from ..organisation import people, services
 from ..organisation.models import Enterprise
 from ..timeutil import iso
 from . import bp
-from .bookings import page_links
 from .outputs import ChainRef
-from .schemas import Body, Id, Out, Query, Text, Timestamp
+from .paging import PAGE_HEADERS, Paging, paged
+from .schemas import Body, Id, Out, Text, Timestamp, unchanged
 from .spec import operation
 
 TAGS = ("organisation",)
-DEFAULT_PER_PAGE = 50
-MAX_PER_PAGE = 200
-LIST_HEADERS = {"Link": _l("RFC 8288 links to the first, previous, next and last pages"),
-                "X-Total-Count": _l("the number of entries in all pages")}
-
 MemberRole = Literal[tuple(people.MEMBER_ROLES)]
-
-
-def unchanged(**kwargs) -> Any:
-    """A field of a partial update: absent means unchanged, so it has no default in the document."""
-    return Field(None, json_schema_extra=lambda schema: schema.pop("default", None), **kwargs)
-
-
-class Paging(Query):
-    page: int = Field(1, ge=1, le=10**6)
-    per_page: int = Field(DEFAULT_PER_PAGE, ge=1, le=MAX_PER_PAGE)
 
 
 class EnterpriseFilter(Paging):
@@ -129,16 +113,6 @@ def member_json(user: User) -> dict:
             "active": user.active, "created_at": iso(user.created_at)}
 
 
-def _paged(statement, query: Paging, endpoint: str, **values):
-    page = db.paginate(statement, page=query.page, per_page=query.per_page, max_per_page=MAX_PER_PAGE,
-                       error_out=False)
-    headers = {"X-Total-Count": str(page.total)}
-    links = page_links(page, endpoint, **values)
-    if links:
-        headers["Link"] = links
-    return page.items, headers
-
-
 def _managed_enterprise(enterprise_id: int) -> Enterprise:
     """An enterprise the caller sees (else 404) and whose members they manage (else 403)."""
     services.get_visible_enterprise(g.api_roles, enterprise_id)
@@ -149,10 +123,10 @@ def _managed_enterprise(enterprise_id: int) -> Enterprise:
 
 @bp.get("/enterprises")
 @operation(_l("List the enterprises the caller administers or oversees"), tags=TAGS, query=EnterpriseFilter,
-           response=EnterpriseList, headers=LIST_HEADERS)
+           response=EnterpriseList, headers=PAGE_HEADERS)
 def list_enterprises(query: EnterpriseFilter):
     statement = services.visible_enterprises_query(g.api_roles, query.q)
-    items, headers = _paged(statement, query, ".list_enterprises")
+    items, headers = paged(statement, query, ".list_enterprises")
     return {"enterprises": [enterprise_json(e) for e in items]}, 200, headers
 
 
@@ -186,10 +160,10 @@ def update_enterprise(enterprise_id: int, body: EnterpriseChange):
 
 @bp.get("/enterprises/<int:enterprise_id>/members")
 @operation(_l("List an enterprise's members (its admins and administrators)"), tags=TAGS, query=Paging,
-           response=MemberList, headers=LIST_HEADERS)
+           response=MemberList, headers=PAGE_HEADERS)
 def list_members(enterprise_id: int, query: Paging):
     enterprise = _managed_enterprise(enterprise_id)
-    items, headers = _paged(people.members_query(g.api_roles, enterprise), query, ".list_members",
+    items, headers = paged(people.members_query(g.api_roles, enterprise), query, ".list_members",
                             enterprise_id=enterprise_id)
     return {"members": [member_json(u) for u in items]}, 200, headers
 

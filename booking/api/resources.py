@@ -96,7 +96,7 @@ def check_interval(start: datetime, end: datetime, *, max_days: int | None = Non
                            code="window_too_long", field="end")
 
 
-def _serialize(facilities: list[Facility]) -> list[dict]:
+def serialize_resources(facilities: list[Facility]) -> list[dict]:
     """Facilities with their rules and the closures ahead of them (up to how far ahead each may be booked)."""
     if not facilities:
         return []
@@ -121,13 +121,13 @@ def list_resources(query: ResourceFilter):
         statement = statement.where(Facility.chain_id == query.chain_id)
     facilities = db.session.scalars(statement.order_by(Facility.chain_id, Facility.kind, Facility.name,
                                                        Facility.id)).all()
-    return {"resources": _serialize(facilities)}
+    return {"resources": serialize_resources(facilities)}
 
 
 @bp.get("/resources/<int:resource_id>")
 @operation(_l("Read a resource with its rules and closures"), tags=TAGS, response=Resource, etag=True)
 def get_resource(resource_id: int):
-    return _serialize([visible_resource(resource_id)])[0]
+    return serialize_resources([visible_resource(resource_id)])[0]
 
 
 @bp.get("/resources/<int:resource_id>/availability")

@@ -147,6 +147,11 @@ def _comma_list(value: Any) -> Any:
     return value
 
 
+def unchanged(**kwargs) -> Any:
+    """A field of a partial update: absent means unchanged, so it has no default in the document."""
+    return Field(None, json_schema_extra=lambda schema: schema.pop("default", None), **kwargs)
+
+
 def CommaList(item: Any) -> Any:  # noqa: N802 - reads as a type
     """A query parameter listing values separated by commas (``status=pending,approved``)."""
     return Annotated[list[item], BeforeValidator(_comma_list), Field(json_schema_extra={"x-comma-separated": True})]
