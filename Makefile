@@ -9,7 +9,7 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 TRANSLATIONS := booking/translations
 CATALOGS := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
 
-.PHONY: run install db test test-pg test-e2e screenshots clean translations-extract translations-update bench-data bench-reports
+.PHONY: run install db test test-pg test-e2e fuzz screenshots clean translations-extract translations-update bench-data bench-reports
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,14 @@ test-pg: install
 REQUIRE_BROWSER ?= 1
 test-e2e: install
 	LIANXIANG_REQUIRE_BROWSER=$(REQUIRE_BROWSER) $(BIN)/pytest tests/e2e
+
+# A longer fuzz run of the API than the suite's (tests/api/test_fuzz.py): every phase for both accounts,
+# FUZZ_EXAMPLES generated requests per operation, random from FUZZ_SEED (a new one each run unless given;
+# a failure prints it, and FUZZ_SEED=<it> replays the run).
+FUZZ_EXAMPLES ?= 200
+FUZZ_SEED ?= $(shell date +%s)
+fuzz: install
+	FUZZ_THOROUGH=1 FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=$(FUZZ_SEED) $(BIN)/pytest tests/api/test_fuzz.py
 
 # The main screens on a desktop and a phone, in Chinese and English, from a fresh demo: screenshots/.
 screenshots: install

@@ -8,7 +8,7 @@ from flask_babel import ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -197,6 +197,8 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
+        if isinstance(error, MethodNotAllowed) and not _path_exists(error.valid_methods or ()):
+            error = NotFound()
         messages = {
             400: _("The request could not be understood."),
             401: _("Please sign in."),
@@ -212,7 +214,25 @@ def register_errorhandlers(app: Flask) -> None:
         if error.code == 400 and error.description and "CSRF" in error.description:
             message = _("The form has expired; please reload the page and try again.")
             code = "csrf"
-        return error_response(error.code or 500, code, message)
+        body, status = error_response(error.code or 500, code, message)
+        # What the exception says beyond its page, e.g. the Allow header that RFC 9110 requires with a 405.
+        headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+        return body, status, headers
+
+    def _path_exists(methods) -> bool:
+        """Whether the request's path answers one of ``methods``. Werkzeug says 405 as soon as another
+        method's rule has the same shape, before an ``<int:...>`` beyond the database's range fails
+        (``DatabaseInt``): /api/v1/quotas/2147483648 exists for no method, so it is a 404."""
+        adapter = app.url_map.bind_to_environ(request.environ)
+        for method in methods:
+            try:
+                adapter.match(method=method)
+                return True
+            except (NotFound, MethodNotAllowed):
+                continue
+            except HTTPException:  # a redirect: the path exists elsewhere
+                return True
+        return False
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -7,66 +7,22 @@ CSRF stays on: the browser posts the real forms with their tokens.
 """
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import WSGIRequestHandler, make_server
 
-from booking import create_app
-from booking.extensions import db
-
-from ..conftest import empty_database
+from ..live_server import demo_server
 from .support import CHROMIUM, missing_browser
 
 DESKTOP = {"width": 1280, "height": 900}
-
-
-class QuietHandler(WSGIRequestHandler):
-    """No access log line per request; errors are still logged."""
-
-    def log_request(self, code="-", size="-") -> None:
-        pass
-
-
-class LiveServer:
-    def __init__(self, app):
-        self.app = app
-        self.server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, name="e2e-server", daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
 
 
 @pytest.fixture(scope="package")
 def live_server(database_template, tmp_path_factory):
     if missing_browser():   # the test modules skip themselves; this fixture is then never reached
         pytest.skip(missing_browser())
-    from booking.demo import load
-    url = empty_database(database_template, tmp_path_factory.mktemp("e2e"))
-    app = create_app({
-        "SECRET_KEY": "e2e",
-        "SQLALCHEMY_DATABASE_URI": url,
-        "WTF_CSRF_ENABLED": True,
-        "SQLITE_BUSY_TIMEOUT": 30,
-    })
-    with app.app_context():
-        load()
-        db.session.commit()
-        db.session.remove()
-    server = LiveServer(app)
-    app.config["PUBLIC_URL"] = server.url
-    server.start()
+    server = demo_server(database_template, tmp_path_factory.mktemp("e2e"), SECRET_KEY="e2e",
+                         WTF_CSRF_ENABLED=True)
     yield server
     server.stop()
-    with app.app_context():
-        db.engine.dispose()
 
 
 @pytest.fixture(scope="package")
