@@ -90,8 +90,7 @@ def _can_book(roles, facility) -> bool:
 def chain_day(chain_id: int):
     roles = roles_of(current_user)
     chain = db.session.get(Chain, chain_id)
-    visible = roles.visible_chain_ids()
-    if chain is None or (visible is not None and chain.id not in visible and not roles.is_manager):
+    if chain is None or not services.sees_chain(roles, chain.id):
         raise NotFound(_("There is no such chain."))
     day = _day_arg("date", zone(chain.timezone))
     view = services.day_view(roles, chain, day, utcnow())

@@ -21,6 +21,17 @@ from ..facilities.rules import bookable_intervals, overlaps, subtract
 from ..facilities.services import closures_by_facility, hours_by_facility, visible_query
 from ..timeutil import format_hhmm, iso, local_at, zone
 
+
+def sees_chain(roles: Roles, chain_id: int) -> bool:
+    """Whether the chain's day page is the caller's: their enterprise's or committee's chains, or a
+    chain where they manage a facility. Other chains answer 404, so their existence is not revealed."""
+    visible = roles.visible_chain_ids()
+    if visible is None or chain_id in visible:
+        return True
+    return bool(roles.managed_facility_ids) and db.session.scalar(
+        select(Facility.id).where(Facility.id.in_(roles.managed_facility_ids), Facility.chain_id == chain_id)
+        .limit(1)) is not None
+
 SHOWN = (PENDING, APPROVED, CHECKED_IN, COMPLETED)
 
 
