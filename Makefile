@@ -28,7 +28,7 @@ $(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/message
 
 # After changing user-facing strings: extract them, then merge them into every catalogue.
 translations-extract: install
-	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext \
+	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l -k lazy_gettext -k N_ \
 		-o $(TRANSLATIONS)/messages.pot .
 
 translations-update: translations-extract

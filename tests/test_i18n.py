@@ -64,6 +64,7 @@ ALLOWED_WORDS = {
     "lianxiang", "english", "cny", "ics", "csv", "xlsx", "api", "hhi", "gini", "rrule", "url", "https", "http",
     "smtp", "uscc", "wps", "excel", "iso", "utc", "gmt", "bearer", "authorization", "token", "json", "ical",
     "icalendar", "webcal", "outlook", "google", "apple", "thunderbird", "pdf", "iana", "ctrl", "mac",
+    "openapi", "post",
 }
 # Data rather than words: addresses, links, paths, time zones, command names (send-notifications)
 # and the names of fields and scopes that an API error quotes (“start”).
@@ -123,8 +124,12 @@ class _Visible(HTMLParser):
             if attrs.get("type") == "application/json":
                 self.data.extend(_strings(json.loads(data)))
             return
-        if tag not in ("style", "template"):
+        if tag not in ("style", "template") and not self._in_code():
             self.texts.append(data)
+
+    def _in_code(self) -> bool:
+        """Code (an API path, a field's name, a JSON example) is the same in every language."""
+        return any(tag in ("code", "kbd", "samp") for tag, _attrs in self._stack)
 
 
 def _strings(value) -> Iterable[str]:

@@ -20,7 +20,7 @@ from . import bp
 from .outputs import BookingDetail, BookingList, BookingStatus, Occurrence, SeriesOut, Skipped
 from .paging import PAGE_HEADERS, Paging, paged
 from .resources import visible_resource
-from .schemas import Amount, Body, CommaList, Id, Instant, Out, Text
+from .schemas import N_, Amount, Body, CommaList, Id, Instant, Out, Text
 from .serializers import booking_json, occurrence_json, series_json, skipped_json
 from .spec import operation
 
@@ -32,13 +32,13 @@ class BookingRequest(Body):
     start: Instant
     end: Instant
     purpose: Text(500) = ""
-    enterprise_id: Id | None = Field(None, description="for administrators and managers booking for an "
-                                                         "enterprise; members book for their own")
-    override: bool = Field(False, description="managers: book outside the facility's rules (recorded)")
+    enterprise_id: Id | None = Field(None, description=N_("for administrators and managers booking for an "
+                                                         "enterprise; members book for their own"))
+    override: bool = Field(False, description=N_("managers: book outside the facility's rules (recorded)"))
     planned_output: Amount | None = None
-    rrule: Text(500) = Field("", description="RFC 5545 recurrence rule, e.g. FREQ=WEEKLY;COUNT=8: "
-                                               "creates a series, one booking per date")
-    skip_conflicts: bool = Field(False, description="with rrule: book the free dates and skip the others")
+    rrule: Text(500) = Field("", description=N_("RFC 5545 recurrence rule, e.g. FREQ=WEEKLY;COUNT=8: "
+                                               "creates a series, one booking per date"))
+    skip_conflicts: bool = Field(False, description=N_("with rrule: book the free dates and skip the others"))
 
 
 class SeriesCreated(Out):
@@ -48,7 +48,7 @@ class SeriesCreated(Out):
 
 
 class Decided(BookingDetail):
-    rejected: list[int] = Field(description="pending requests for the same time, rejected by this approval")
+    rejected: list[int] = Field(description=N_("pending requests for the same time, rejected by this approval"))
 
 
 class Reason(Body):
@@ -57,9 +57,9 @@ class Reason(Body):
 
 class BookingFilter(Paging):
     resource_id: Id | None = None
-    start: Instant | None = Field(None, description="bookings ending after this instant")
-    end: Instant | None = Field(None, description="bookings starting before this instant")
-    status: CommaList(BookingStatus) = Field(default_factory=list, description="comma-separated statuses")
+    start: Instant | None = Field(None, description=N_("bookings ending after this instant"))
+    end: Instant | None = Field(None, description=N_("bookings starting before this instant"))
+    status: CommaList(BookingStatus) = Field(default_factory=list, description=N_("comma-separated statuses"))
     enterprise_id: Id | None = None
 
 

@@ -16,23 +16,23 @@ from ..calendar.links import feed_url, webcal_url
 from ..calendar.models import FEED_KINDS, CalendarFeed
 from ..timeutil import iso
 from . import bp
-from .schemas import Body, Id, Out, Text, Timestamp
+from .schemas import N_, Body, Id, Out, Text, Timestamp
 from .spec import operation
 
 TAGS = ("calendar",)
 
 
 class FeedRequest(Body):
-    kind: Text(16) = Field(description="one of: " + ", ".join(FEED_KINDS) + " (queue: for facility managers)")
-    resource_id: Id | None = Field(None, description="with kind facility: the facility whose schedule it shows")
+    kind: Text(16) = Field(description=N_("one of: ") + ", ".join(FEED_KINDS) + " (queue: for facility managers)")
+    resource_id: Id | None = Field(None, description=N_("with kind facility: the facility whose schedule it shows"))
 
 
 class Feed(Out):
     id: int
     kind: Literal[tuple(FEED_KINDS)]
     title: str
-    url: str = Field(description="the feed's address; it holds the secret, so share it with care")
-    webcal_url: str = Field(description="the same address as webcal://, which opens a calendar app")
+    url: str = Field(description=N_("the feed's address; it holds the secret, so share it with care"))
+    webcal_url: str = Field(description=N_("the same address as webcal://, which opens a calendar app"))
     resource_id: int | None
     created_at: Timestamp
 

@@ -34,11 +34,12 @@ def openapi_json():
 @pages.get("/developers/api")
 def reference():
     spec = document(current_app)
-    by_tag: dict[str, list] = {}
+    by_tag: dict[str, list] = {tag["name"]: [] for tag in spec["tags"]}
     for path, method, _endpoint, _op, _rule in operations(current_app):
         entry = spec["paths"][path][method]
-        by_tag.setdefault(entry["tags"][0], []).append((method, path, entry))
+        by_tag[entry["tags"][0]].append((method, path, entry))
     return render_template("api/docs.html", spec=spec, by_tag=by_tag, type_of=type_of,
+                           tag_text={tag["name"]: tag["description"] for tag in spec["tags"]},
                            schemas=spec["components"]["schemas"])
 
 

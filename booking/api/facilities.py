@@ -19,7 +19,7 @@ from ..facilities.models import WEEKDAYS, Facility
 from . import bp
 from .outputs import ClosureOut, Resource
 from .resources import serialize_resources, visible_resource
-from .schemas import Body, Count, Instant, Out, Text, unchanged
+from .schemas import N_, Body, Count, Instant, Out, Text, unchanged
 from .serializers import closure_json
 from .spec import operation
 
@@ -27,8 +27,8 @@ TAGS = ("resources",)
 MAX_WINDOWS = 48  # per day; half-hour windows at most
 
 HHMM = Annotated[str, StringConstraints(pattern=r"^[0-9]{2}:[0-9]{2}$")]
-Window = Annotated[list[HHMM], Field(min_length=2, max_length=2, description="local [start, end] as HH:MM; "
-                                                                             "24:00 is the end of the day")]
+Window = Annotated[list[HHMM], Field(min_length=2, max_length=2, description=N_("local [start, end] as HH:MM; "
+                                                                             "24:00 is the end of the day"))]
 
 
 def _day() -> Any:
@@ -67,7 +67,7 @@ class RulesChange(Body):
     max_advance_days: Count = unchanged()
     buffer_minutes: Count = unchanged()
     cancel_notice_minutes: Count = unchanged()
-    reminder_hours: Count | None = unchanged(description="null: no reminder")
+    reminder_hours: Count | None = unchanged(description=N_("null: no reminder"))
 
 
 def _resource(facility: Facility) -> dict:

@@ -21,7 +21,7 @@ from ..timeutil import iso
 from . import bp
 from .outputs import ChainRef
 from .paging import PAGE_HEADERS, Paging, paged
-from .schemas import Body, Id, Out, Text, Timestamp, unchanged
+from .schemas import N_, Body, Id, Out, Text, Timestamp, unchanged
 from .spec import operation
 
 TAGS = ("organisation",)
@@ -29,19 +29,19 @@ MemberRole = Literal[tuple(people.MEMBER_ROLES)]
 
 
 class EnterpriseFilter(Paging):
-    q: Text(100) = Field("", description="part of the name, the English name or the unified social credit code")
+    q: Text(100) = Field("", description=N_("part of the name, the English name or the unified social credit code"))
 
 
 class EnterpriseOut(Out):
     id: int
     name: str
     name_en: str | None
-    uscc: str = Field(description="unified social credit code (18 characters)")
+    uscc: str = Field(description=N_("unified social credit code (18 characters)"))
     contact_name: str
     contact_phone: str
     contact_email: str
     active: bool
-    chains: list[ChainRef] = Field(description="the chains whose facilities its members may book")
+    chains: list[ChainRef] = Field(description=N_("the chains whose facilities its members may book"))
     created_at: Timestamp
 
 
@@ -52,7 +52,7 @@ class EnterpriseList(Out):
 class EnterpriseCreate(Body):
     name: Text(160)
     name_en: Text(200) | None = None
-    uscc: Text(40) = Field(description="unified social credit code; spaces and hyphens are ignored")
+    uscc: Text(40) = Field(description=N_("unified social credit code; spaces and hyphens are ignored"))
     contact_name: Text(80) = ""
     contact_phone: Text(40) = ""
     contact_email: Text(254) = ""
@@ -69,14 +69,14 @@ class EnterpriseChange(Body):
     contact_phone: Text(40) = unchanged()
     contact_email: Text(254) = unchanged()
     active: bool = unchanged()
-    chain_ids: list[Id] = unchanged(max_length=1000, description="replaces the enterprise's chains")
+    chain_ids: list[Id] = unchanged(max_length=1000, description=N_("replaces the enterprise's chains"))
 
 
 class MemberOut(Out):
     id: int
     name: str
     email: str
-    role: MemberRole = Field(description="member, or admin: the enterprise's admin")
+    role: MemberRole = Field(description=N_("member, or admin: the enterprise's admin"))
     active: bool
     created_at: Timestamp
 
@@ -88,14 +88,14 @@ class MemberList(Out):
 class MemberCreate(Body):
     email: Text(254)
     name: Text(120)
-    password: Text(200) = Field(description="at least 8 characters, mixing letters with digits or symbols")
+    password: Text(200) = Field(description=N_("at least 8 characters, mixing letters with digits or symbols"))
     role: MemberRole = "member"
 
 
 class MemberChange(Body):
     """Only the fields sent change."""
     role: MemberRole = unchanged()
-    active: bool = unchanged(description="false: the account can no longer sign in or use its tokens")
+    active: bool = unchanged(description=N_("false: the account can no longer sign in or use its tokens"))
 
 
 def enterprise_json(enterprise: Enterprise) -> dict:

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from ..bookings.models import STATUSES
 from ..facilities.models import KINDS, WEEKDAYS
-from .schemas import DecimalString, OptionalDecimalString, OptionalTimestamp, Out, Timestamp
+from .schemas import N_, DecimalString, OptionalDecimalString, OptionalTimestamp, Out, Timestamp
 
 BookingStatus = Literal[tuple(STATUSES)]
 Weekday = Literal[tuple(WEEKDAYS)]
@@ -29,14 +29,14 @@ class EnterpriseRef(Out):
 
 
 class PeakHours(Out):
-    start: str = Field(description="local time of day, HH:MM")
+    start: str = Field(description=N_("local time of day, HH:MM"))
     end: str
     weekdays: list[Weekday]
 
 
 class Rules(Out):
     bookable_hours: dict[Weekday, list[list[str]]] = Field(
-        description="per weekday, local [start, end] windows as HH:MM")
+        description=N_("per weekday, local [start, end] windows as HH:MM"))
     slot_minutes: int
     min_minutes: int
     max_minutes: int
@@ -67,13 +67,13 @@ class Resource(Out):
     capacity: int | None
     active: bool
     requires_approval: bool
-    timezone: str = Field(description="IANA time zone of the facility, e.g. Asia/Shanghai")
+    timezone: str = Field(description=N_("IANA time zone of the facility, e.g. Asia/Shanghai"))
     shared_rate: OptionalDecimalString
     reference_rate: OptionalDecimalString
     rate_unit: str
     currency: str
     rules: Rules
-    closures: list[ClosureOut] = Field(description="closures ahead, as far as the facility may be booked")
+    closures: list[ClosureOut] = Field(description=N_("closures ahead, as far as the facility may be booked"))
 
 
 class Event(Out):
@@ -92,10 +92,10 @@ class Booking(Out):
     requester_id: int | None
     series_id: int | None
     status: BookingStatus
-    start: Timestamp = Field(description="UTC")
+    start: Timestamp = Field(description=N_("UTC"))
     end: Timestamp
     timezone: str
-    local_start: Timestamp = Field(description="in the facility's time zone, with its offset")
+    local_start: Timestamp = Field(description=N_("in the facility's time zone, with its offset"))
     local_end: Timestamp
     purpose: str
     planned_output: OptionalDecimalString

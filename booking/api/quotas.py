@@ -16,6 +16,7 @@ from ..quotas import services
 from ..quotas.models import OVER_LIMIT, PERIODS
 from . import bp
 from .schemas import (
+    N_,
     Amount,
     Body,
     Count,
@@ -37,22 +38,22 @@ OverLimit = Literal[tuple(OVER_LIMIT)]
 
 
 class QuotaRequest(Body):
-    resource_id: Id | None = Field(None, description="the facility it limits; or give kind instead")
-    kind: Text(32) | None = Field(None, description="every facility of this kind (one of: " + ", ".join(KINDS)
+    resource_id: Id | None = Field(None, description=N_("the facility it limits; or give kind instead"))
+    kind: Text(32) | None = Field(None, description=N_("every facility of this kind (one of: ") + ", ".join(KINDS)
                                                     + "); or give resource_id instead")
-    chain_id: Id | None = Field(None, description="with kind: only the facilities of this chain")
-    enterprise_id: Id | None = Field(None, description="only this enterprise (absent: each enterprise on its own)")
+    chain_id: Id | None = Field(None, description=N_("with kind: only the facilities of this chain"))
+    enterprise_id: Id | None = Field(None, description=N_("only this enterprise (absent: each enterprise on its own)"))
     period: Period
-    limit_hours: Amount | None = Field(None, description="the limit in hours; or give limit_bookings instead")
-    limit_bookings: Count | None = Field(None, description="the limit in bookings; or give limit_hours instead")
-    peak_only: bool = Field(False, description="count only the time within the facility's peak hours")
-    over_limit: OverLimit | None = Field("refuse", description="refuse the request, or flag it for the manager")
+    limit_hours: Amount | None = Field(None, description=N_("the limit in hours; or give limit_bookings instead"))
+    limit_bookings: Count | None = Field(None, description=N_("the limit in bookings; or give limit_hours instead"))
+    peak_only: bool = Field(False, description=N_("count only the time within the facility's peak hours"))
+    over_limit: OverLimit | None = Field("refuse", description=N_("refuse the request, or flag it for the manager"))
 
 
 class QuotaUsage(Out):
     period_start: Timestamp
     period_end: Timestamp
-    used: DecimalString | int = Field(description="hours as a decimal string, or a number of bookings")
+    used: DecimalString | int = Field(description=N_("hours as a decimal string, or a number of bookings"))
     limit: DecimalString | int
     used_hours: DecimalString | None = None
     remaining_hours: DecimalString | None = None
@@ -77,8 +78,8 @@ class QuotaOut(Out):
     created_at: Timestamp
     created_by_id: int | None
     retired_at: OptionalTimestamp
-    usage: QuotaUsage | None = Field(description="the caller's enterprise's use in the current period, where "
-                                                 "the quota applies to it")
+    usage: QuotaUsage | None = Field(description=N_("the caller's enterprise's use in the current period, where "
+                                                 "the quota applies to it"))
 
 
 class QuotaList(Out):

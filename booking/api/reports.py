@@ -22,7 +22,7 @@ from ..organisation.models import Chain
 from ..reports import engine, services
 from ..reports.query import Period
 from . import bp
-from .schemas import CommaList, Day, DecimalString, Id, Out, Query
+from .schemas import N_, CommaList, Day, DecimalString, Id, Out, Query
 from .spec import operation
 
 TAGS = ("reports",)
@@ -32,13 +32,13 @@ GROUP_KEYS = {"facility": "resource_id", "enterprise": "enterprise_id", "kind": 
               "month": "month"}
 
 DayString = Annotated[str, WithJsonSchema({"type": "string", "format": "date"})]
-Ratio = Annotated[float | None, Field(description="a ratio rounded to four places; null where undefined")]
+Ratio = Annotated[float | None, Field(description=N_("a ratio rounded to four places; null where undefined"))]
 
 
 class ReportFilter(Query):
-    start: Day | None = Field(None, description="the first local day (with end; both absent: the current month)")
-    end: Day | None = Field(None, description="the day after the last one")
-    kind: CommaList(Literal[tuple(KINDS)]) = Field(default_factory=list, description="comma-separated kinds")
+    start: Day | None = Field(None, description=N_("the first local day (with end; both absent: the current month)"))
+    end: Day | None = Field(None, description=N_("the day after the last one"))
+    kind: CommaList(Literal[tuple(KINDS)]) = Field(default_factory=list, description=N_("comma-separated kinds"))
     chain_id: Id | None = None
     resource_id: Id | None = None
     enterprise_id: Id | None = None
@@ -46,7 +46,7 @@ class ReportFilter(Query):
 
 class UtilizationFilter(ReportFilter):
     group_by: Annotated[str, WithJsonSchema({"type": "string", "enum": list(API_GROUPS)})] = Field(
-        "resource", description="one of: " + ", ".join(API_GROUPS))
+        "resource", description=N_("one of: ") + ", ".join(API_GROUPS))
 
 
 class Figures(Out):
@@ -77,7 +77,7 @@ class Group(Figures):
     enterprise_id: int | None = None
     kind: str | None = None
     chain_id: int | None = None
-    month: str | None = Field(None, description="YYYY-MM")
+    month: str | None = Field(None, description=N_("YYYY-MM"))
 
 
 class PreviousFigures(Figures):
@@ -91,7 +91,7 @@ class UtilizationReport(Out):
     group_by: Literal[tuple(API_GROUPS)]
     groups: list[Group]
     total: Figures
-    previous: PreviousFigures = Field(description="the period of the same length just before")
+    previous: PreviousFigures = Field(description=N_("the period of the same length just before"))
 
 
 class EnterpriseShare(Out):
@@ -107,7 +107,7 @@ class FairnessReport(Out):
     resource_id: int | None
     total_hours: float
     enterprises: list[EnterpriseShare]
-    hhi: float | None = Field(description="Herfindahl–Hirschman index of the shares, 0–10000")
+    hhi: float | None = Field(description=N_("Herfindahl–Hirschman index of the shares, 0–10000"))
     gini: Ratio
 
 

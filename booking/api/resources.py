@@ -21,7 +21,7 @@ from ..schedule.services import availability
 from ..timeutil import utcnow
 from . import bp
 from .outputs import BookingStatus, Resource
-from .schemas import CommaList, Id, Instant, Out, Query, Timestamp
+from .schemas import N_, CommaList, Id, Instant, Out, Query, Timestamp
 from .serializers import resource_json
 from .spec import operation
 
@@ -32,7 +32,7 @@ FacilityKind = Literal[tuple(KINDS)]
 
 
 class ResourceFilter(Query):
-    kind: CommaList(FacilityKind) = Field(default_factory=list, description="comma-separated kinds")
+    kind: CommaList(FacilityKind) = Field(default_factory=list, description=N_("comma-separated kinds"))
     chain_id: Id | None = None
 
 
@@ -41,8 +41,8 @@ class ResourceList(Out):
 
 
 class AvailabilityWindow(Query):
-    start: Instant = Field(description="the window's start")
-    end: Instant = Field(description=f"the window's end, at most {MAX_WINDOW_DAYS} days after the start")
+    start: Instant = Field(description=N_("the window's start"))
+    end: Instant = Field(description=N_("the window's end"))
 
 
 class Interval(Out):
@@ -54,11 +54,11 @@ class Busy(Out):
     start: Timestamp
     end: Timestamp
     status: BookingStatus
-    blocked_until: Timestamp = Field(description="the end plus the facility's changeover buffer")
-    id: int | None = Field(None, description="only for bookings the caller may see in full")
-    enterprise: str | None = Field(None, description="for bookings the caller may see in full, or where the "
-                                                     "chain shows who booked")
-    purpose: str | None = Field(None, description="only for bookings the caller may see in full")
+    blocked_until: Timestamp = Field(description=N_("the end plus the facility's changeover buffer"))
+    id: int | None = Field(None, description=N_("only for bookings the caller may see in full"))
+    enterprise: str | None = Field(None, description=N_("for bookings the caller may see in full, or where the "
+                                                     "chain shows who booked"))
+    purpose: str | None = Field(None, description=N_("only for bookings the caller may see in full"))
 
 
 class WindowClosure(Out):
@@ -71,8 +71,8 @@ class WindowClosure(Out):
 class Availability(Out):
     resource_id: int
     timezone: str
-    bookable: list[Interval] = Field(description="bookable time within the window, closures taken out")
-    busy: list[Busy] = Field(description="bookings that hold time in the window")
+    bookable: list[Interval] = Field(description=N_("bookable time within the window, closures taken out"))
+    busy: list[Busy] = Field(description=N_("bookings that hold time in the window"))
     closures: list[WindowClosure]
 
 

@@ -41,6 +41,17 @@ MAX_DECIMAL = Decimal(10) ** 12
 MAX_INT = 2**31 - 1
 
 
+def N_(text: str) -> str:  # noqa: N802 - gettext's marker
+    """Marks a description for translation: the catalog holds it, ``spec`` translates the
+    document's descriptions when it is generated, in the reader's language."""
+    return text
+
+
+def _undocumented_docstring(schema: dict, _model: type) -> None:
+    """A model's docstring is for the code's readers; the document describes fields (N_)."""
+    schema.pop("description", None)
+
+
 class MalformedBody(DomainError):
     code = "invalid_json"
     status = 400
@@ -48,17 +59,17 @@ class MalformedBody(DomainError):
 
 class Body(BaseModel):
     """A JSON request body: exactly the declared fields, each of exactly its type."""
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_undocumented_docstring)
 
 
 class Query(BaseModel):
     """Query parameters: unknown ones are ignored, values are read from text."""
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_undocumented_docstring)
 
 
 class Out(BaseModel):
     """A response: documents every field the API sends, and no other."""
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_undocumented_docstring)
 
 
 # --- scalar types ----------------------------------------------------------------------------
@@ -121,7 +132,7 @@ def _amount(value: Any) -> Decimal:
 
 # Instants: ISO 8601 with an offset (or Z), between the years 2000 and 2999; naive ones are refused.
 Instant = Annotated[datetime, PlainValidator(_instant), WithJsonSchema(
-    {"type": "string", "format": "date-time", "description": "ISO 8601 with a UTC offset"})]
+    {"type": "string", "format": "date-time", "description": N_("ISO 8601 with a UTC offset")})]
 # A calendar day, e.g. 2026-11-01.
 Day = Annotated[date, PlainValidator(_day), WithJsonSchema({"type": "string", "format": "date"})]
 # Money and quantities: a non-negative decimal with at most two places, as a string (or an integer).
@@ -129,7 +140,7 @@ AMOUNT_PATTERN = r"^\s*\d{1,12}(\.\d{1,2})?\s*$"
 Amount = Annotated[Decimal, PlainValidator(_amount), WithJsonSchema(
     {"anyOf": [{"type": "string", "pattern": AMOUNT_PATTERN}, {"type": "integer", "minimum": 0,
                                                                "maximum": 999999999999}],
-     "description": "a non-negative amount with at most two decimals, e.g. \"1200.50\""})]
+     "description": N_("a non-negative amount with at most two decimals, e.g. \"1200.50\"")})]
 # Ids: positive 32-bit integers.
 Id = Annotated[int, Field(ge=1, le=MAX_INT)]
 # Whole numbers that a database column can hold.
@@ -168,10 +179,10 @@ OptionalDecimalString = Annotated[str | None, WithJsonSchema(
 # --- errors ----------------------------------------------------------------------------------
 
 class ErrorDetail(Out):
-    code: str = Field(description="a stable machine code, e.g. conflict, invalid_state, missing_field")
-    message: str = Field(description="what went wrong, in the caller's language")
-    details: dict[str, Any] = Field(default_factory=dict, description="structured data, e.g. the field "
-                                                                        "or the conflicting interval")
+    code: str = Field(description=N_("a stable machine code, e.g. conflict, invalid_state, missing_field"))
+    message: str = Field(description=N_("what went wrong, in the caller's language"))
+    details: dict[str, Any] = Field(default_factory=dict, description=N_("structured data, e.g. the field "
+                                                                        "or the conflicting interval"))
 
 
 class Error(Out):
@@ -254,5 +265,5 @@ def invalid_input(error: ValidationError) -> DomainError:
     return InvalidInput(_("The value of “%(field)s” is not valid.", field=field), code="invalid_value", field=field)
 
 
-__all__ = ["Amount", "Body", "CommaList", "Count", "Day", "Empty", "Error", "Id", "Instant", "Literal",
+__all__ = ["N_", "Amount", "Body", "CommaList", "Count", "Day", "Empty", "Error", "Id", "Instant", "Literal",
            "MalformedBody", "Out", "Query", "Text", "invalid_input"]

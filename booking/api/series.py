@@ -22,7 +22,7 @@ from ..errors import InvalidInput
 from ..timeutil import local_at
 from . import bp
 from .outputs import Occurrence, SeriesOut
-from .schemas import MAX_INT, Body, Day, Instant, Out, Text
+from .schemas import MAX_INT, N_, Body, Day, Instant, Out, Text
 from .serializers import occurrence_json, series_json
 from .spec import operation
 
@@ -49,23 +49,23 @@ def _day_or_instant(value: Any) -> date | datetime:
 
 DayOrInstant = Annotated[date | datetime, PlainValidator(_day_or_instant), WithJsonSchema(
     {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}],
-     "description": "a date (midnight in the facility's time zone) or an ISO 8601 timestamp with a UTC offset"})]
+     "description": N_("a date (midnight in the facility's time zone) or an ISO 8601 timestamp with a UTC offset")})]
 
 
 class SeriesCancellation(Body):
-    from_: DayOrInstant | None = Field(None, alias="from", description="cancel the occurrences from here on "
-                                                                       "(absent: the whole series)")
+    from_: DayOrInstant | None = Field(None, alias="from", description=N_("cancel the occurrences from here on "
+                                                                       "(absent: the whole series)"))
     reason: Text(500) = ""
 
 
 class SeriesRejection(Body):
-    reason: Text(500) = Field("", description="required")
+    reason: Text(500) = Field("", description=N_("required"))
 
 
 class SeriesReschedule(Body):
-    start_time: Text(16) = Field(description="the new local time of day in the series' time zone, e.g. 14:00",
+    start_time: Text(16) = Field(description=N_("the new local time of day in the series' time zone, e.g. 14:00"),
                                  json_schema_extra={"pattern": f"^{TIME_OF_DAY.pattern}$"})
-    duration_minutes: Annotated[int, Field(le=MAX_INT, description="the new length, more than zero")]
+    duration_minutes: Annotated[int, Field(le=MAX_INT, description=N_("the new length, more than zero"))]
 
 
 class SeriesDetail(Out):
@@ -74,12 +74,12 @@ class SeriesDetail(Out):
 
 
 class SeriesCancelled(SeriesDetail):
-    cancelled: list[int] = Field(description="the occurrences this cancelled")
+    cancelled: list[int] = Field(description=N_("the occurrences this cancelled"))
 
 
 class SeriesApproved(SeriesDetail):
     approved: list[int]
-    rejected: list[int] = Field(description="pending requests for the same times, rejected by this approval")
+    rejected: list[int] = Field(description=N_("pending requests for the same times, rejected by this approval"))
 
 
 class SeriesRejected(SeriesDetail):

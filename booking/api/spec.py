@@ -137,6 +137,19 @@ def read_body(model: type[BaseModel], *, required: bool = True) -> BaseModel:
 
 # --- the OpenAPI document --------------------------------------------------------------------
 
+# The groups of operations, in the document's order.
+TAGS = {
+    "resources": _l("Facilities: their rules, hours, closures and free time"),
+    "bookings": _l("Bookings: request, read, decide, cancel"),
+    "series": _l("Recurring bookings"),
+    "usage": _l("Actual use: check-in, check-out, usage records"),
+    "waitlist": _l("Waiting list"),
+    "quotas": _l("Quotas"),
+    "reports": _l("Reports: utilization, savings and fairness"),
+    "calendar": _l("Calendar: iCalendar files and subscribable feeds"),
+    "organisation": _l("Enterprises and members"),
+    "tokens": _l("API tokens"),
+}
 _PATH_PARAM = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 _ERROR_TEXT = {
     304: _l("Not modified: the representation still has the ETag sent in If-None-Match."),
@@ -173,7 +186,7 @@ def document(app: Flask) -> dict[str, Any]:
         wanted.update((model, "serialization") for model in op.response_models)
     ordered = sorted(wanted, key=lambda item: (item[0].__name__, item[1]))
     refs, defs = models_json_schema(ordered, ref_template=REF)
-    schemas = dict(defs.get("$defs", {}))
+    schemas = _translated(defs.get("$defs", {}))
     paths: dict[str, dict] = {}
     for path, method, endpoint, op, rule in ops:
         paths.setdefault(path, {})[method] = _operation_json(endpoint, method, op, rule, refs, schemas)
@@ -192,6 +205,7 @@ def document(app: Flask) -> dict[str, Any]:
                 "Idempotency-Key header: a retry with the same key returns the first answer.")),
         },
         "servers": [{"url": request.host_url.rstrip("/")}],
+        "tags": [{"name": name, "description": str(text)} for name, text in TAGS.items()],
         "paths": paths,
         "components": {
             "schemas": schemas,
@@ -241,7 +255,7 @@ def _path_parameter(name: str, converter: str | None) -> dict[str, Any]:
 
 
 def _query_parameters(model: type[BaseModel], schemas: dict) -> list[dict[str, Any]]:
-    schema = model.model_json_schema(ref_template=REF)
+    schema = _translated(model.model_json_schema(ref_template=REF))
     schemas.update(schema.get("$defs", {}))
     required = set(schema.get("required", ()))
     parameters = []
@@ -256,6 +270,16 @@ def _query_parameters(model: type[BaseModel], schemas: dict) -> list[dict[str, A
             parameter["description"] = description
         parameters.append(parameter)
     return parameters
+
+
+def _translated(node: Any) -> Any:
+    """The schemas with their descriptions (marked N_) in the reader's language."""
+    if isinstance(node, dict):
+        return {key: _(value) if key == "description" and isinstance(value, str) and value else _translated(value)
+                for key, value in node.items()}
+    if isinstance(node, list):
+        return [_translated(item) for item in node]
+    return node
 
 
 def _without_null(schema: dict) -> dict:

@@ -20,7 +20,7 @@ from ..accounts.models import ApiToken
 from ..errors import InvalidInput
 from ..timeutil import iso, utcnow
 from . import bp
-from .schemas import Body, Instant, OptionalTimestamp, Out, Text, Timestamp
+from .schemas import N_, Body, Instant, OptionalTimestamp, Out, Text, Timestamp
 from .spec import operation
 
 TAGS = ("tokens",)
@@ -32,15 +32,15 @@ Scope = Literal[tuple(services.SCOPES)]
 class TokenOut(Out):
     id: int
     name: str
-    scopes: list[Scope] = Field(description="read: GET; write: changes; admin: the administration endpoints")
+    scopes: list[Scope] = Field(description=N_("read: GET; write: changes; admin: the administration endpoints"))
     created_at: Timestamp
-    expires_at: OptionalTimestamp = Field(description="null: the token does not expire")
-    last_used_at: OptionalTimestamp = Field(description="to the minute")
+    expires_at: OptionalTimestamp = Field(description=N_("null: the token does not expire"))
+    last_used_at: OptionalTimestamp = Field(description=N_("to the minute"))
     revoked_at: OptionalTimestamp
 
 
 class TokenCreated(TokenOut):
-    token: str = Field(description="the secret, for Authorization: Bearer <token>; answered this once only")
+    token: str = Field(description=N_("the secret, for Authorization: Bearer <token>; answered this once only"))
 
 
 class TokenList(Out):
@@ -48,13 +48,13 @@ class TokenList(Out):
 
 
 class TokenRequest(Body):
-    name: Text(services.MAX_TOKEN_NAME, min_length=1) = Field(description="to recognise the token by")
-    scopes: list[Scope] = Field(min_length=1, max_length=3, description="at most those of the token used to "
+    name: Text(services.MAX_TOKEN_NAME, min_length=1) = Field(description=N_("to recognise the token by"))
+    scopes: list[Scope] = Field(min_length=1, max_length=3, description=N_("at most those of the token used to "
                                                                          "create it; admin only for "
-                                                                         "administrators and enterprise admins")
-    expires_at: Instant | None = Field(None, description="when the token stops working (or expires_in_days)")
-    expires_in_days: int | None = Field(None, ge=1, le=MAX_DAYS, description="the token stops working this many "
-                                                                             "days from now")
+                                                                         "administrators and enterprise admins"))
+    expires_at: Instant | None = Field(None, description=N_("when the token stops working (or expires_in_days)"))
+    expires_in_days: int | None = Field(None, ge=1, le=MAX_DAYS, description=N_("the token stops working this many "
+                                                                             "days from now"))
 
 
 def token_json(token: ApiToken) -> dict:

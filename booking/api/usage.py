@@ -15,20 +15,20 @@ from ..usage import services
 from ..usage.services import MAX_NOTES
 from . import bp
 from .outputs import BookingDetail, Usage
-from .schemas import Amount, Body, Instant, Text
+from .schemas import N_, Amount, Body, Instant, Text
 from .serializers import booking_json, usage_json
 from .spec import operation
 
 TAGS = ("usage",)
-UNIT = dict(description="the unit of the output, e.g. pairs, pieces, sessions (default: the facility's)")
+UNIT = dict(description=N_("the unit of the output, e.g. pairs, pieces, sessions (default: the facility's)"))
 
 
 class CheckIn(Body):
-    at: Instant | None = Field(None, description="the actual start (default: now)")
+    at: Instant | None = Field(None, description=N_("the actual start (default: now)"))
 
 
 class CheckOut(Body):
-    at: Instant | None = Field(None, description="the actual end (default: now)")
+    at: Instant | None = Field(None, description=N_("the actual end (default: now)"))
     output_quantity: Amount | None = None
     output_unit: Text(32) | None = Field(None, **UNIT)
     notes: Text(MAX_NOTES) = ""
@@ -40,11 +40,11 @@ class UsageCorrection(Body):
     output_quantity: Amount | None = None
     output_unit: Text(32) | None = Field(None, **UNIT)
     notes: Text(MAX_NOTES) | None = None
-    reason: Text(500) = Field("", description="required: why the recorded use is corrected")
+    reason: Text(500) = Field("", description=N_("required: why the recorded use is corrected"))
 
 
 class BookingUsage(BookingDetail):
-    usage: Usage | None = Field(description="null until the booking is checked in")
+    usage: Usage | None = Field(description=N_("null until the booking is checked in"))
 
 
 def _load(booking_id: int) -> Booking:

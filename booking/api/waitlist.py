@@ -17,7 +17,7 @@ from ..waitlist import services
 from ..waitlist.models import STATUSES, WaitlistEntry
 from . import bp
 from .resources import visible_resource
-from .schemas import Body, CommaList, Id, Instant, OptionalTimestamp, Out, Query, Text, Timestamp
+from .schemas import N_, Body, CommaList, Id, Instant, OptionalTimestamp, Out, Query, Text, Timestamp
 from .spec import operation
 
 HISTORY = 200  # closed entries listed after the waiting ones, latest first
@@ -27,7 +27,7 @@ EntryStatus = Literal[tuple(STATUSES)]
 
 
 class WaitlistFilter(Query):
-    status: CommaList(EntryStatus) = Field(default_factory=list, description="comma-separated statuses")
+    status: CommaList(EntryStatus) = Field(default_factory=list, description=N_("comma-separated statuses"))
     resource_id: Id | None = None
 
 
@@ -36,8 +36,8 @@ class WaitlistJoin(Body):
     start: Instant
     end: Instant
     purpose: Text(500) = ""
-    auto_request: bool = Field(False, description="when the slot frees up and this entry is first in line, "
-                                                  "request it at once (as pending)")
+    auto_request: bool = Field(False, description=N_("when the slot frees up and this entry is first in line, "
+                                                  "request it at once (as pending)"))
 
 
 class WaitlistEntryOut(Out):
@@ -50,12 +50,12 @@ class WaitlistEntryOut(Out):
     purpose: str
     auto_request: bool
     status: EntryStatus
-    position: int | None = Field(description="the place in the slot's line (1: first) while waiting")
+    position: int | None = Field(description=N_("the place in the slot's line (1: first) while waiting"))
     created_at: Timestamp
-    notified_at: OptionalTimestamp = Field(description="the last time the member was told the slot is free")
+    notified_at: OptionalTimestamp = Field(description=N_("the last time the member was told the slot is free"))
     times_notified: int
     closed_at: OptionalTimestamp
-    booking_id: int | None = Field(description="the request made for the member, if any")
+    booking_id: int | None = Field(description=N_("the request made for the member, if any"))
 
 
 class WaitlistEntries(Out):
