@@ -64,7 +64,7 @@ ALLOWED_WORDS = {
     "lianxiang", "english", "cny", "ics", "csv", "xlsx", "api", "hhi", "gini", "rrule", "url", "https", "http",
     "smtp", "uscc", "wps", "excel", "iso", "utc", "gmt", "bearer", "authorization", "token", "json", "ical",
     "icalendar", "webcal", "outlook", "google", "apple", "thunderbird", "pdf", "iana", "ctrl", "mac",
-    "openapi", "post",
+    "openapi", "post", "rfc",
 }
 # Data rather than words: addresses, links, paths, time zones, command names (send-notifications)
 # and the names of fields and scopes that an API error quotes (“start”).

@@ -36,7 +36,7 @@ class BookingRequest(Body):
                                                          "enterprise; members book for their own"))
     override: bool = Field(False, description=N_("managers: book outside the facility's rules (recorded)"))
     planned_output: Amount | None = None
-    rrule: Text(500) = Field("", description=N_("RFC 5545 recurrence rule, e.g. FREQ=WEEKLY;COUNT=8: "
+    rrule: Text(500) = Field("", description=N_("RFC 5545 recurrence rule, e.g. `FREQ=WEEKLY;COUNT=8`: "
                                                "creates a series, one booking per date"))
     skip_conflicts: bool = Field(False, description=N_("with rrule: book the free dates and skip the others"))
 

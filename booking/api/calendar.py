@@ -23,8 +23,9 @@ TAGS = ("calendar",)
 
 
 class FeedRequest(Body):
-    kind: Text(16) = Field(description=N_("one of: ") + ", ".join(FEED_KINDS) + " (queue: for facility managers)")
-    resource_id: Id | None = Field(None, description=N_("with kind facility: the facility whose schedule it shows"))
+    kind: Text(16) = Field(description=N_("`mine`, `enterprise`, `facility` or `queue` (`queue`: for facility "
+                                          "managers)"))
+    resource_id: Id | None = Field(None, description=N_("with `kind` `facility`: the facility whose schedule it shows"))
 
 
 class Feed(Out):

@@ -8,13 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import re
+
 from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 from . import bp
 from .spec import document, operations
 
 pages = Blueprint("api_docs", __name__)
+# Where a parameter goes, as the reference page says it.
+PLACES = {"path": _l("path"), "query": _l("query string"), "header": _l("header")}
+_CODE = re.compile(r"`([^`]+)`")
 
 
 def public(view):
@@ -40,7 +47,12 @@ def reference():
         by_tag[entry["tags"][0]].append((method, path, entry))
     return render_template("api/docs.html", spec=spec, by_tag=by_tag, type_of=type_of,
                            tag_text={tag["name"]: tag["description"] for tag in spec["tags"]},
-                           schemas=spec["components"]["schemas"])
+                           schemas=spec["components"]["schemas"], prose=prose, places=PLACES)
+
+
+def prose(text: str | None) -> Markup:
+    """A description as HTML: CommonMark's `code` spans (field names, values) as <code>."""
+    return Markup(_CODE.sub(lambda m: f"<code>{m[1]}</code>", str(escape(text or ""))))
 
 
 def type_of(schema: dict[str, Any]) -> list[tuple[str, str | None]]:

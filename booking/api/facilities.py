@@ -67,7 +67,7 @@ class RulesChange(Body):
     max_advance_days: Count = unchanged()
     buffer_minutes: Count = unchanged()
     cancel_notice_minutes: Count = unchanged()
-    reminder_hours: Count | None = unchanged(description=N_("null: no reminder"))
+    reminder_hours: Count | None = unchanged(description=N_("`null`: no reminder"))
 
 
 def _resource(facility: Facility) -> dict:

@@ -95,7 +95,7 @@ class MemberCreate(Body):
 class MemberChange(Body):
     """Only the fields sent change."""
     role: MemberRole = unchanged()
-    active: bool = unchanged(description=N_("false: the account can no longer sign in or use its tokens"))
+    active: bool = unchanged(description=N_("`false`: the account can no longer sign in or use its tokens"))
 
 
 def enterprise_json(enterprise: Enterprise) -> dict:
@@ -173,7 +173,7 @@ def list_members(enterprise_id: int, query: Paging):
            body=MemberCreate, response=MemberOut, status=201, scope="admin",
            headers={"Location": _l("the new member")},
            description=_l("Not idempotent, so that no digest of the password is kept with an idempotency key; "
-                          "a retry is refused because the e-mail is taken (422 duplicate)."))
+                          "a retry is refused because the e-mail is taken (422 `duplicate`)."))
 def add_member(enterprise_id: int, body: MemberCreate):
     enterprise = _managed_enterprise(enterprise_id)
     user = people.add_member(g.api_user, g.api_roles, enterprise, body.model_dump())

@@ -38,10 +38,10 @@ OverLimit = Literal[tuple(OVER_LIMIT)]
 
 
 class QuotaRequest(Body):
-    resource_id: Id | None = Field(None, description=N_("the facility it limits; or give kind instead"))
-    kind: Text(32) | None = Field(None, description=N_("every facility of this kind (one of: ") + ", ".join(KINDS)
-                                                    + "); or give resource_id instead")
-    chain_id: Id | None = Field(None, description=N_("with kind: only the facilities of this chain"))
+    resource_id: Id | None = Field(None, description=N_("the facility it limits; or give `kind` instead"))
+    kind: Text(32) | None = Field(None, description=N_("every facility of this kind (a resource's `kind`); or give "
+                                                       "`resource_id` instead"))
+    chain_id: Id | None = Field(None, description=N_("with `kind`: only the facilities of this chain"))
     enterprise_id: Id | None = Field(None, description=N_("only this enterprise (absent: each enterprise on its own)"))
     period: Period
     limit_hours: Amount | None = Field(None, description=N_("the limit in hours; or give limit_bookings instead"))

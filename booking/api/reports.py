@@ -32,11 +32,11 @@ GROUP_KEYS = {"facility": "resource_id", "enterprise": "enterprise_id", "kind": 
               "month": "month"}
 
 DayString = Annotated[str, WithJsonSchema({"type": "string", "format": "date"})]
-Ratio = Annotated[float | None, Field(description=N_("a ratio rounded to four places; null where undefined"))]
+Ratio = Annotated[float | None, Field(description=N_("a ratio rounded to four places; `null` where undefined"))]
 
 
 class ReportFilter(Query):
-    start: Day | None = Field(None, description=N_("the first local day (with end; both absent: the current month)"))
+    start: Day | None = Field(None, description=N_("the first local day (with `end`; both absent: the current month)"))
     end: Day | None = Field(None, description=N_("the day after the last one"))
     kind: CommaList(Literal[tuple(KINDS)]) = Field(default_factory=list, description=N_("comma-separated kinds"))
     chain_id: Id | None = None
@@ -46,7 +46,7 @@ class ReportFilter(Query):
 
 class UtilizationFilter(ReportFilter):
     group_by: Annotated[str, WithJsonSchema({"type": "string", "enum": list(API_GROUPS)})] = Field(
-        "resource", description=N_("one of: ") + ", ".join(API_GROUPS))
+        "resource", description=N_("how the figures are grouped"))
 
 
 class Figures(Out):

@@ -179,7 +179,7 @@ OptionalDecimalString = Annotated[str | None, WithJsonSchema(
 # --- errors ----------------------------------------------------------------------------------
 
 class ErrorDetail(Out):
-    code: str = Field(description=N_("a stable machine code, e.g. conflict, invalid_state, missing_field"))
+    code: str = Field(description=N_("a stable machine code, e.g. `conflict`, `invalid_state`, `missing_field`"))
     message: str = Field(description=N_("what went wrong, in the caller's language"))
     details: dict[str, Any] = Field(default_factory=dict, description=N_("structured data, e.g. the field "
                                                                         "or the conflicting interval"))

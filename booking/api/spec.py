@@ -152,14 +152,14 @@ TAGS = {
 }
 _PATH_PARAM = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 _ERROR_TEXT = {
-    304: _l("Not modified: the representation still has the ETag sent in If-None-Match."),
+    304: _l("Not modified: the representation still has the `ETag` sent in `If-None-Match`."),
     400: _l("The body is not a JSON object (code invalid_json)."),
-    401: _l("No valid API token (code unauthorized)."),
-    403: _l("The token's user or scope may not do this (codes forbidden, insufficient_scope)."),
+    401: _l("No valid API token (code `unauthorized`)."),
+    403: _l("The token's user or scope may not do this (codes `forbidden`, `insufficient_scope`)."),
     404: _l("No such object, or none the caller may see (code not_found)."),
-    409: _l("The state or the calendar does not allow this (codes conflict, invalid_state, …)."),
-    422: _l("A field or parameter is missing or not valid; details.field names it."),
-    429: _l("Too many requests (code rate_limited); Retry-After says when to try again."),
+    409: _l("The state or the calendar does not allow this (codes `conflict`, `invalid_state`, …)."),
+    422: _l("A field or parameter is missing or not valid; `details.field` names it."),
+    429: _l("Too many requests (code `rate_limited`); `Retry-After` says when to try again."),
 }
 
 

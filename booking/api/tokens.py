@@ -32,9 +32,10 @@ Scope = Literal[tuple(services.SCOPES)]
 class TokenOut(Out):
     id: int
     name: str
-    scopes: list[Scope] = Field(description=N_("read: GET; write: changes; admin: the administration endpoints"))
+    scopes: list[Scope] = Field(
+        description=N_("`read`: `GET`; `write`: changes; `admin`: the administration endpoints"))
     created_at: Timestamp
-    expires_at: OptionalTimestamp = Field(description=N_("null: the token does not expire"))
+    expires_at: OptionalTimestamp = Field(description=N_("`null`: the token does not expire"))
     last_used_at: OptionalTimestamp = Field(description=N_("to the minute"))
     revoked_at: OptionalTimestamp
 

@@ -20,7 +20,7 @@ from .serializers import booking_json, usage_json
 from .spec import operation
 
 TAGS = ("usage",)
-UNIT = dict(description=N_("the unit of the output, e.g. pairs, pieces, sessions (default: the facility's)"))
+UNIT = dict(description=N_("the unit of the output, e.g. `pairs`, `pieces`, `sessions` (default: the facility's)"))
 
 
 class CheckIn(Body):
@@ -44,7 +44,7 @@ class UsageCorrection(Body):
 
 
 class BookingUsage(BookingDetail):
-    usage: Usage | None = Field(description=N_("null until the booking is checked in"))
+    usage: Usage | None = Field(description=N_("`null` until the booking is checked in"))
 
 
 def _load(booking_id: int) -> Booking:
