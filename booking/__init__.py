@@ -28,6 +28,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.config["SQLALCHEMY_DATABASE_URI"] = config.normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"])
+    from .logs import configure_logging
+    configure_logging(app)
 
     from .web import (register_blueprints, register_commands, register_errorhandlers, register_extensions,
                       register_rate_limits, register_security, register_template_helpers)

@@ -151,3 +151,80 @@ def send_notifications(once: bool, interval: float, batch: int) -> None:
 
 commands = [create_token, load_demo, create_admin, close_no_shows, generate_load, report_months,
             send_notifications]
+
+
+def _sqlite_file(action: str) -> str:
+    """The path of the app's SQLite database file; any other database is refused with what to use instead."""
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite":
+        tool = "pg_dump -Fc" if action == "backup" else "pg_restore"
+        raise click.ClickException(
+            f"{action} works on SQLite files only; this database is {url.get_backend_name()}: "
+            f"use {tool} instead (README, 'Production': backups)")
+    if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+        raise click.ClickException(f"{action} needs an SQLite database file, not {url.render_as_string()}")
+    return url.database
+
+
+def _copy_sqlite(source: str, target: str, source_read_only: bool) -> None:
+    """SQLite's online backup: a consistent copy page by page, even while the app writes to the source."""
+    import sqlite3
+    src = sqlite3.connect(f"file:{source}?mode=ro" if source_read_only else source, uri=source_read_only)
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@click.option("--force", is_flag=True, help="Replace PATH when it exists.")
+def backup(path: str, force: bool) -> None:
+    """Copy the SQLite database to PATH, safely while the app and the worker run (PostgreSQL: pg_dump)."""
+    import os
+    database = _sqlite_file("backup")
+    if not os.path.exists(database):
+        raise click.ClickException(f"there is no database at {database}")
+    if os.path.exists(path) and not force:
+        raise click.ClickException(f"{path} exists; choose another name or pass --force")
+    partial = f"{path}.partial"
+    if os.path.exists(partial):
+        os.remove(partial)
+    _copy_sqlite(database, partial, source_read_only=True)
+    os.replace(partial, path)  # a backup that stops half-way never looks complete
+    click.echo(f"backed up {database} to {path} ({os.path.getsize(path)} bytes)")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore(path: str, yes: bool) -> None:
+    """Replace the SQLite database with the backup at PATH. Stop the web app and the worker first,
+    then run `flask db upgrade` if the backup is older than the code (PostgreSQL: pg_restore)."""
+    import sqlite3
+    database = _sqlite_file("restore")
+    try:
+        check = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            ok = check.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+            migrated = check.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'").fetchone()[0]
+        finally:
+            check.close()
+    except sqlite3.DatabaseError as error:
+        raise click.ClickException(f"{path} is not an SQLite database: {error}") from error
+    if not ok or not migrated:
+        raise click.ClickException(f"{path} is not a backup of this app (damaged, or never migrated)")
+    if not yes:
+        click.confirm(f"Replace {database} with {path}? The web app and the worker must be stopped", abort=True)
+    db.session.remove()
+    db.engine.dispose()
+    _copy_sqlite(path, database, source_read_only=True)
+    click.echo(f"restored {database} from {path}; run `flask db upgrade` before starting the app")
+
+
+commands += [backup, restore]

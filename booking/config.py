@@ -37,6 +37,9 @@ def defaults(instance_path: str) -> dict:
         # This many failed sign-ins for one e-mail within the minutes lock it for as many minutes.
         "LOGIN_LOCKOUT_ATTEMPTS": 5,
         "LOGIN_LOCKOUT_MINUTES": 15,
+        # FLASK_LOG_FORMAT=json: one JSON object per line on stderr (booking/logs.py); text otherwise.
+        "LOG_FORMAT": "text",
+        "LOG_LEVEL": "INFO",
         "WTF_CSRF_TIME_LIMIT": None,
         # Seconds a SQLite writer waits for the write lock before giving up.
         "SQLITE_BUSY_TIMEOUT": 30,

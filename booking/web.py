@@ -159,6 +159,7 @@ def register_blueprints(app: Flask) -> None:
     from .billing.routes import bp as billing
     from .bookings.routes import bp as bookings
     from .calendar.routes import bp as calendar
+    from .health import bp as health
     from .notifications.actions import bp as actions
     from .notifications.outbox import bp as outbox
     from .notifications.routes import bp as notifications
@@ -168,7 +169,7 @@ def register_blueprints(app: Flask) -> None:
     from .waitlist.routes import bp as waitlist
 
     for blueprint in (accounts, schedule, bookings, usage, billing, calendar, reports, admin, notifications,
-                      actions, outbox, waitlist, audit, api_docs):
+                      actions, outbox, waitlist, audit, api_docs, health):
         app.register_blueprint(blueprint)
     csrf.exempt(actions)  # the signed token in the link is the secret: a cross-site form cannot know it
     csrf.exempt(api)  # bearer tokens, no cookies: nothing for CSRF to protect

@@ -644,6 +644,7 @@ PAGES: dict[str, PageRow] = {
     "accounts.change_password": page(),
     "accounts.tokens": page(),
     "api_docs.reference": page(anonymous=200),
+    "health.healthz": page(anonymous=200),  # load balancers probe it; it tells nothing about the data
     "schedule.facilities": page(),
     "schedule.facility": page(FACILITY_PAGE, ours=IN_CHAIN, far=SEE_FAR),
     "schedule.chain_day": page(_chain, ours=IN_CHAIN, far=SEE_FAR),
