@@ -87,5 +87,17 @@ bench-reports: bench-data
 	@if [ -n "$(BENCH_PG_URL)" ]; then \
 		echo; DATABASE_URL=$(BENCH_PG_URL) $(BIN)/python bench/reports.py --runs $(BENCH_RUNS); fi
 
+# Every benchmark: the reports, the pages (server time and SQL queries) and booking requests per second through
+# gunicorn under wrk (apt-get install wrk), each against its floor; on PostgreSQL too when BENCH_PG_URL is set.
+BENCH_DURATION ?= 10
+.PHONY: bench
+bench: bench-reports
+	DATABASE_URL=sqlite:///$(CURDIR)/$(BENCH_DB) $(BIN)/python bench/pages.py --runs $(BENCH_RUNS)
+	@echo
+	DATABASE_URL=sqlite:///$(CURDIR)/$(BENCH_DB) $(BIN)/python bench/http_load.py --duration $(BENCH_DURATION)
+	@if [ -n "$(BENCH_PG_URL)" ]; then \
+		echo; DATABASE_URL=$(BENCH_PG_URL) $(BIN)/python bench/pages.py --runs $(BENCH_RUNS) && \
+		echo && DATABASE_URL=$(BENCH_PG_URL) $(BIN)/python bench/http_load.py --duration $(BENCH_DURATION); fi
+
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
