@@ -33,6 +33,7 @@ from sqlalchemy import event, select, text  # noqa: E402
 
 from booking import create_app  # noqa: E402
 from booking.extensions import db  # noqa: E402
+from database import describe  # noqa: E402 - bench/database.py
 
 CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "PRAGMA", "COMMIT", "ROLLBACK", "SET ", "SHOW ")
 TARGET_MS = 100.0
@@ -50,17 +51,6 @@ class Counter:
     def _seen(self, _conn, _cursor, statement, *_args):
         if not statement.lstrip().upper().startswith(CONTROL):
             self.n += 1
-
-
-def describe(engine) -> str:
-    url = engine.url.render_as_string(hide_password=True)
-    if engine.dialect.name == "sqlite":
-        size = Path(engine.url.database).stat().st_size
-        version = db.session.scalar(text("SELECT sqlite_version()"))
-        return f"SQLite {version}, {url}, {size / 2 ** 20:,.0f} MiB"
-    version = db.session.scalar(text("SHOW server_version"))
-    size = db.session.scalar(text("SELECT pg_database_size(current_database())"))
-    return f"PostgreSQL {version}, {url}, {size / 2 ** 20:,.0f} MiB"
 
 
 def sizes() -> str:

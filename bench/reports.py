@@ -31,6 +31,7 @@ from booking import create_app  # noqa: E402
 from booking.bookings.models import Booking  # noqa: E402
 from booking.db import set_read_only_transactions  # noqa: E402
 from booking.extensions import db  # noqa: E402
+from database import describe  # noqa: E402 - bench/database.py
 from booking.facilities.models import Facility  # noqa: E402
 
 BOOKED = "('approved', 'checked_in', 'completed')"
@@ -94,17 +95,6 @@ def one_core(engine) -> None:
         event.listen(engine, "connect",
                      lambda conn, _record: conn.execute("SET max_parallel_workers_per_gather = 0"))
         engine.dispose()
-
-
-def describe(engine) -> str:
-    url = engine.url.render_as_string(hide_password=True)
-    if engine.dialect.name == "sqlite":
-        size = Path(engine.url.database).stat().st_size
-        version = db.session.scalar(text("SELECT sqlite_version()"))
-        return f"SQLite {version}, {url}, {size / 2 ** 20:,.0f} MiB"
-    version = db.session.scalar(text("SHOW server_version"))
-    size = db.session.scalar(text("SELECT pg_database_size(current_database())"))
-    return f"PostgreSQL {version}, {url}, {size / 2 ** 20:,.0f} MiB"
 
 
 def last_full_year() -> int:
