@@ -228,8 +228,9 @@ def test_two_pending_requests_compete_on_the_chunyu_line(demo):
     assert any(a.enterprise_id != b.enterprise_id and overlaps(a.start_at, a.block_end, b.start_at, b.block_end)
                for a in pending for b in pending if a.id < b.id)
 
-    queue = services.approval_queue(roles_of(user("manager@demo.local")))
-    assert any(booking.facility_id == line.id and conflicts for booking, conflicts in queue)
+    queue = db.session.scalars(services.approval_queue_query(roles_of(user("manager@demo.local")))).unique().all()
+    conflicts = services.competing(queue)
+    assert any(booking.facility_id == line.id and conflicts[booking.id] for booking in queue)
 
 
 def test_demo_charges_follow_the_facilities_rates(demo):

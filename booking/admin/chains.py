@@ -8,7 +8,8 @@ from flask_login import login_required
 from ..errors import InvalidInput
 from ..extensions import db
 from ..organisation import people, services
-from .common import bp, choices, current_roles, form_status, paginate, show_error, viewer
+from ..pagination import paginate
+from .common import bp, choices, current_roles, form_status, show_error, viewer
 from .forms import ChainForm
 
 

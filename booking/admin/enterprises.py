@@ -8,8 +8,9 @@ from flask_login import login_required
 from ..errors import InvalidInput
 from ..extensions import db
 from ..organisation import services
+from ..pagination import paginate
 from . import baselines
-from .common import bp, choices, current_roles, form_status, paginate, show_error, viewer
+from .common import bp, choices, current_roles, form_status, show_error, viewer
 from .forms import EnterpriseForm, SearchForm
 
 

@@ -12,7 +12,8 @@ from ..facilities import services
 from ..facilities.models import KINDS
 from ..organisation import people
 from ..organisation import services as organisation
-from .common import bp, choices, current_roles, form_status, none_choice, paginate, show_error, viewer
+from ..pagination import paginate
+from .common import bp, choices, current_roles, form_status, none_choice, show_error, viewer
 from .forms import FacilityFilterForm, FacilityForm
 
 

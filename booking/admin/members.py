@@ -12,7 +12,8 @@ from flask_login import login_required
 from ..errors import InvalidInput
 from ..extensions import db
 from ..organisation import people
-from .common import bp, current_roles, form_status, paginate, show_error, viewer
+from ..pagination import paginate
+from .common import bp, current_roles, form_status, show_error, viewer
 from .forms import MemberForm, MemberRoleForm
 
 

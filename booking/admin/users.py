@@ -13,7 +13,8 @@ from ..extensions import db
 from ..facilities import services as facility_services
 from ..facilities.models import Facility
 from ..organisation import people, services
-from .common import bp, choices, current_roles, form_status, none_choice, paginate, show_error, viewer
+from ..pagination import paginate
+from .common import bp, choices, current_roles, form_status, none_choice, show_error, viewer
 from .forms import PasswordResetForm, SearchForm, UserEditForm, UserForm
 
 

@@ -14,6 +14,7 @@ from pydantic import Field
 from ..bookings import services
 from ..bookings.models import Booking
 from ..bookings.series import request_series
+from ..bookings.spans import current_longest_block
 from ..errors import InvalidInput
 from ..extensions import db
 from . import bp
@@ -108,7 +109,8 @@ def list_bookings(query: BookingFilter):
     if query.enterprise_id is not None:
         statement = statement.where(Booking.enterprise_id == query.enterprise_id)
     if query.start:
-        statement = statement.where(Booking.end_at > query.start)
+        statement = statement.where(Booking.end_at > query.start,
+                                    Booking.start_at > query.start - current_longest_block())
     if query.end:
         statement = statement.where(Booking.start_at < query.end)
     if query.status:

@@ -7,10 +7,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..accounts.permissions import roles_of
-from ..admin.common import paginate
 from ..bookings.models import STATUSES
 from ..extensions import db
 from ..facilities.models import Facility
+from ..pagination import paginate
 from . import services
 from .forms import LogFilterForm
 

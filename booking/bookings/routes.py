@@ -21,12 +21,14 @@ from ..facilities.models import Facility
 from ..facilities.services import get_visible
 from ..i18n import moment
 from ..organisation.models import Enterprise
+from ..pagination import paginate
 from ..quotas import services as quotas
 from ..timeutil import parse_iso, utcnow
 from ..waitlist.forms import JoinForm
 from . import recurrence, series, services
 from .forms import BookingFilterForm, BookingRequestForm
 from .models import OPEN, PENDING, STATUSES, Booking
+from .spans import current_longest_block
 
 bp = Blueprint("bookings", __name__)
 
@@ -73,14 +75,15 @@ def mine():
     now = utcnow()
     when = form.when.data or "upcoming"
     if when == "upcoming":
-        query = query.where(Booking.end_at > now).order_by(Booking.start_at)
+        query = query.where(Booking.end_at > now, Booking.start_at > now - current_longest_block()
+                            ).order_by(Booking.start_at)
     elif when == "past":
         query = query.where(Booking.end_at <= now).order_by(Booking.start_at.desc())
     else:
         query = query.order_by(Booking.start_at.desc())
     if form.status.data in STATUSES:
         query = query.where(Booking.status == form.status.data)
-    page = db.paginate(query, per_page=25, error_out=False)
+    page = paginate(query, per_page=25)
     return render_template("bookings/mine.html", page=page, form=form)
 
 
@@ -275,13 +278,13 @@ def queue():
     if not (roles.is_manager or roles.is_admin):
         abort(403)
     facility_id = request.args.get("facility_id", type=int)
-    items = services.approval_queue(roles, facility_id)
+    page = paginate(services.approval_queue_query(roles, facility_id))
     query = select(Facility).order_by(Facility.name)
     if not roles.is_admin:
         query = query.where(Facility.id.in_(roles.managed_facility_ids))
-    overruns = quotas.overruns_for([booking for booking, _conflicts in items])
-    return render_template("bookings/queue.html", items=items, facilities=db.session.scalars(query).all(),
-                           facility_id=facility_id, overruns=overruns)
+    return render_template("bookings/queue.html", page=page, conflicts_of=services.competing(page.items),
+                           overruns=quotas.overruns_for(page.items), facilities=db.session.scalars(query).all(),
+                           facility_id=facility_id)
 
 
 # The series pages register themselves on ``bp``.

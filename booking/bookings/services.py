@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import and_, insert, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -31,8 +31,9 @@ from ..quotas import services as quotas
 from ..timeutil import iso, utcnow
 from ..waitlist import services as waitlist
 from . import reasons
-from .models import (APPROVED, BLOCKING, CANCELLED, CHECKED_IN, PENDING, REJECTED, Booking,
+from .models import (APPROVED, BLOCKING, CANCELLED, CHECKED_IN, OPEN, PENDING, REJECTED, Booking,
                      BookingEvent)
+from .spans import current_longest_block, longest_block, meets
 
 MAX_TEXT = 500
 
@@ -49,7 +50,7 @@ def overlapping(facility_id: int, start: datetime, block_end: datetime, statuses
     """Bookings of the facility whose blocked time meets [start, block_end)."""
     query = select(Booking).where(
         Booking.facility_id == facility_id, Booking.status.in_(statuses),
-        Booking.start_at < block_end, Booking.block_end > start,
+        meets(start, block_end, current_longest_block([facility_id])),
     ).order_by(Booking.start_at)
     if exclude_id is not None:
         query = query.where(Booking.id != exclude_id)
@@ -352,28 +353,32 @@ def cancel_checked(actor: User, booking: Booking, reason: str, now: datetime, *,
     return late
 
 
-def approval_queue(roles: Roles, facility_id: int | None = None) -> list[tuple[Booking, list[Booking]]]:
-    """Pending requests of the facilities the viewer manages, oldest first, each with what it overlaps."""
-    query = (select(Booking).where(Booking.status == PENDING, Booking.end_at > utcnow())
+def approval_queue_query(roles: Roles, facility_id: int | None = None, now: datetime | None = None):
+    """Pending requests still ahead of the facilities the viewer manages (all for administrators),
+    oldest first, with what their rows show."""
+    query = (select(Booking).where(Booking.status == PENDING, Booking.end_at > (now or utcnow()))
              .options(joinedload(Booking.facility), joinedload(Booking.enterprise), joinedload(Booking.requester))
              .order_by(Booking.created_at, Booking.id))
     if not roles.is_admin:
         query = query.where(Booking.facility_id.in_(roles.managed_facility_ids))
     if facility_id is not None:
         query = query.where(Booking.facility_id == facility_id)
-    pending = db.session.scalars(query).unique().all()
-    if not pending:
-        return []
-    # One query for every booking that could overlap any pending one, then match in memory.
-    lo = min(b.start_at for b in pending)
-    hi = max(b.block_end for b in pending)
+    return query
+
+
+def competing(requests: list[Booking]) -> dict[int, list[Booking]]:
+    """What each request overlaps (pending, approved or checked in), in one query: an index range of its
+    facility's bookings around each request, however long the facility's history."""
+    if not requests:
+        return {}
+    longest = longest_block(b.facility for b in requests)
     others = db.session.scalars(
-        select(Booking).where(Booking.facility_id.in_({b.facility_id for b in pending}),
-                              Booking.status.in_((PENDING, APPROVED, CHECKED_IN)),
-                              Booking.start_at < hi, Booking.block_end > lo)
-        .options(joinedload(Booking.enterprise))).unique().all()
-    return [(b, [o for o in others if o.id != b.id and o.facility_id == b.facility_id
-                 and o.start_at < b.block_end and b.start_at < o.block_end]) for b in pending]
+        select(Booking).where(Booking.status.in_(OPEN), or_(*(
+            and_(Booking.facility_id == b.facility_id, meets(b.start_at, b.block_end, longest))
+            for b in requests)))
+        .options(joinedload(Booking.enterprise)).order_by(Booking.start_at, Booking.id)).unique().all()
+    return {b.id: [o for o in others if o.id != b.id and o.facility_id == b.facility_id
+                   and o.start_at < b.block_end and b.start_at < o.block_end] for b in requests}
 
 
 def visible_query(roles: Roles):

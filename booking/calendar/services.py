@@ -25,8 +25,8 @@ from sqlalchemy.orm import joinedload
 from ..accounts.models import User
 from ..accounts.permissions import Roles, roles_of
 from ..accounts.services import record
-from ..bookings.models import (APPROVED, CANCELLED, CHECKED_IN, COMPLETED, NO_SHOW, PENDING, REJECTED,
-                               Booking)
+from ..bookings.models import APPROVED, CANCELLED, CHECKED_IN, COMPLETED, NO_SHOW, PENDING, REJECTED, Booking
+from ..bookings.spans import current_longest_block, longest_block, meets
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..facilities.models import Facility
@@ -170,7 +170,8 @@ def feed_roles(feed: CalendarFeed) -> Roles:
 
 def _feed_query(feed: CalendarFeed, roles: Roles, now: datetime):
     """The select() of a feed's bookings inside its window (no ordering, no loading options)."""
-    query = select(Booking).where(Booking.end_at > now - PAST, Booking.start_at < now + AHEAD)
+    longest = longest_block([feed.facility]) if feed.kind == "facility" else current_longest_block()
+    query = select(Booking).where(meets(now - PAST, now + AHEAD, longest, until=Booking.end_at))
     if feed.kind == "mine":
         return query.where(Booking.requester_id == feed.user_id, Booking.status.in_(ALL_STATUSES))
     if feed.kind == "enterprise":

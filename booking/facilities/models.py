@@ -78,6 +78,10 @@ class Facility(Named, db.Model):
     min_notice_minutes: Mapped[int] = mapped_column(default=60)
     max_advance_days: Mapped[int] = mapped_column(default=90)
     buffer_minutes: Mapped[int] = mapped_column(default=0)
+    # The longest any booking of the facility has ever blocked (buffer included), in whole minutes rounded
+    # up: overlap searches start their index range that long before the period. Only the database writes
+    # it (a trigger on bookings, see migration e4b1c07d5a21), so it holds whatever path wrote a booking.
+    longest_block_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
     # A booking not checked in this long after its start becomes a no-show.
     no_show_grace_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
     # Whether the booking's enterprise may check itself in and out (otherwise managers only).

@@ -1,7 +1,7 @@
 """The notification centre and each user's choice of how to be told."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, update
@@ -14,6 +14,7 @@ from ..bookings.series import get_series, occurrences
 from ..errors import InvalidInput
 from ..extensions import db
 from ..facilities.models import Facility
+from ..pagination import paginate
 from ..timeutil import utcnow
 from ..web import select_locale
 from . import models as kinds
@@ -54,7 +55,7 @@ def index():
         joinedload(Notification.series).joinedload(Series.facility),
         joinedload(Notification.series).joinedload(Series.enterprise),
     ).order_by(Notification.created_at.desc(), Notification.id.desc())
-    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(query)
     _preload_facilities(page.items)
     rows = [(n, summary(n)) for n in page.items]
     return render_template("notifications/index.html", page=page, rows=rows, form=MarkAllReadForm())

@@ -27,6 +27,7 @@ from ..accounts.models import User
 from ..accounts.permissions import Roles
 from ..accounts.services import record
 from ..bookings.models import APPROVED, CHECKED_IN, COMPLETED, NO_SHOW, PENDING, Booking, BookingEvent
+from ..bookings.spans import current_longest_block, meets
 from ..errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from ..extensions import db
 from ..facilities.models import KINDS, Facility
@@ -244,7 +245,7 @@ def _counted(enterprise_id: int, quotas: list[Quota], low: datetime, high: datet
                     Facility.peak_weekdays)
              .join(Facility, Booking.facility_id == Facility.id).join(Chain, Facility.chain_id == Chain.id)
              .where(Booking.enterprise_id == enterprise_id, Booking.status.in_(COUNTED),
-                    Booking.start_at < high, Booking.end_at > low,
+                    meets(low, high, current_longest_block(), until=Booking.end_at),
                     or_(Booking.facility_id.in_(by_facility) if by_facility else false(), *by_kind)))
     if exclude_ids:
         query = query.where(Booking.id.not_in(exclude_ids))

@@ -10,6 +10,7 @@ from sqlalchemy import and_, case, literal, select
 from sqlalchemy.orm import selectinload
 
 from ..bookings.models import APPROVED, CHECKED_IN, COMPLETED, Booking
+from ..bookings.spans import current_longest_block
 from ..extensions import db
 from ..facilities.models import Closure, Facility
 from ..facilities.rules import bookable_intervals, merge, subtract
@@ -146,10 +147,12 @@ class Bounds:
         self.groups = by_bounds
         self.lo_dt = min(p.lo for p in places)
         self.hi_dt = max(p.hi for p in places)
-        # No booking lasts longer than its facility's longest booking: this bounds the index range
-        # scanned from below as well as from above.
-        self.longest_minutes = max(p.facility.max_minutes for p in places) + 1
-        self.earliest_start = self.lo_dt - timedelta(minutes=self.longest_minutes)
+        # No booking blocks longer than its facility's longest block: this bounds the index range
+        # scanned from below as well as from above (see bookings/spans.py). Read now, not from the
+        # loaded facilities: a report never misses a booking written since they were loaded.
+        longest = current_longest_block(by_id for ids in by_bounds.values() for by_id in ids)
+        self.longest_minutes = int(longest.total_seconds() // 60)
+        self.earliest_start = self.lo_dt - longest
 
     def starts_inside(self):
         """Bookings that start in the period of their facility."""

@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from ..accounts.permissions import Roles
 from ..bookings.models import APPROVED, BLOCKING, CHECKED_IN, COMPLETED, PENDING, Booking
+from ..bookings.spans import longest_block, meets
 from ..extensions import db
 from ..facilities.models import Facility
 from ..facilities.rules import bookable_intervals, overlaps, subtract
@@ -35,12 +36,11 @@ def sees_chain(roles: Roles, chain_id: int) -> bool:
 SHOWN = (PENDING, APPROVED, CHECKED_IN, COMPLETED)
 
 
-def bookings_between(facility_ids, start: datetime, end: datetime, statuses=SHOWN) -> list[Booking]:
-    ids = list(facility_ids)
-    if not ids:
+def bookings_between(facilities: list[Facility], start: datetime, end: datetime, statuses=SHOWN) -> list[Booking]:
+    if not facilities:
         return []
-    query = (select(Booking).where(Booking.facility_id.in_(ids), Booking.status.in_(statuses),
-                                   Booking.start_at < end, Booking.end_at > start)
+    query = (select(Booking).where(Booking.facility_id.in_([f.id for f in facilities]), Booking.status.in_(statuses),
+                                   meets(start, end, longest_block(facilities), until=Booking.end_at))
              .options(joinedload(Booking.enterprise)).order_by(Booking.start_at))
     return db.session.scalars(query).unique().all()
 
@@ -59,7 +59,7 @@ def availability(roles: Roles, facility: Facility, start: datetime, end: datetim
     windows = bookable_intervals(facility, facility.hours, start, end)
     free = subtract(windows, [(c.start_at, c.end_at) for c in closures])
     busy = []
-    for booking in bookings_between([facility.id], start, end):
+    for booking in bookings_between([facility], start, end):
         if booking.status == PENDING and not roles.sees_booking_details(booking):
             continue  # another enterprise's request does not hold the slot (as in the week view)
         item = {"start": iso(booking.start_at), "end": iso(booking.end_at), "status": booking.status,
@@ -136,7 +136,7 @@ def week_view(roles: Roles, facility: Facility, monday: date, now: datetime) -> 
     first -= first % step
     bookable = bookable_intervals(facility, windows, start, end)
     closures = closures_by_facility([facility.id], start, end)[facility.id]
-    bookings = bookings_between([facility.id], start, end)
+    bookings = bookings_between([facility], start, end)
     days = [monday + timedelta(days=i) for i in range(7)]
     minutes = range(first, last, step)
     columns = [merge_runs([_cell(roles, facility, local_at(day, m, tz), local_at(day, m + step, tz),
@@ -158,7 +158,7 @@ def day_view(roles: Roles, chain, day: date, now: datetime) -> dict:
     hours = hours_by_facility(ids)
     closures = closures_by_facility(ids, start, end)
     bookings: dict[int, list[Booking]] = {}
-    for booking in bookings_between(ids, start, end):
+    for booking in bookings_between(facilities, start, end):
         bookings.setdefault(booking.facility_id, []).append(booking)
     weekday = day.weekday()
     today = [w for ws in hours.values() for w in ws if w.weekday == weekday]
@@ -179,9 +179,8 @@ def free_facility_ids(facilities: list[Facility], start: datetime, end: datetime
     ids = [f.id for f in facilities]
     hours = hours_by_facility(ids)
     closures = closures_by_facility(ids, start, end)
-    busy = {b.facility_id for b in db.session.scalars(select(Booking).where(
-        Booking.facility_id.in_(ids), Booking.status.in_(BLOCKING),
-        Booking.start_at < end, Booking.block_end > start))}
+    busy = set(db.session.scalars(select(Booking.facility_id).where(
+        Booking.facility_id.in_(ids), Booking.status.in_(BLOCKING), meets(start, end, longest_block(facilities)))))
     return {f.id for f in facilities
             if f.id not in busy and not closures[f.id]
             and any(s <= start and end <= e for s, e in bookable_intervals(f, hours[f.id], start, end))}

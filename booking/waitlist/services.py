@@ -195,6 +195,7 @@ def slots_freed(bookings, now: datetime) -> None:
     first in its slot's line who asked for it gets a pending request made in their name.
     """
     from ..bookings.models import OPEN, Booking
+    from ..bookings.spans import longest_block, meets
 
     bookings = list(bookings)
     if not bookings:
@@ -214,10 +215,10 @@ def slots_freed(bookings, now: datetime) -> None:
     if not entries:
         return
     wanted = _bounds(entries, lambda e: e.start_at, lambda e: e.end_at + buffers[e.facility_id])
+    longest = longest_block(e.facility for e in entries)
     covering = db.session.scalars(select(Booking).where(
         Booking.status.in_(OPEN),
-        or_(*(and_(Booking.facility_id == f, Booking.start_at < hi, Booking.block_end > lo)
-              for f, (lo, hi) in wanted.items())))).all()
+        or_(*(and_(Booking.facility_id == f, meets(lo, hi, longest)) for f, (lo, hi) in wanted.items())))).all()
     told: list[WaitlistEntry] = []
     for entry in entries:
         buffer = buffers[entry.facility_id]

@@ -1,5 +1,7 @@
 """The booking pages: request form, our bookings, a booking, the approval queue."""
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
@@ -229,3 +231,39 @@ def test_queue_filters_by_facility(client, auth, make, scene):
     assert "直播带货" in text and "产线试产" not in text
     text = client.get("/queue").get_data(as_text=True)
     assert "直播带货" in text and "产线试产" in text
+
+
+def test_queue_shows_a_page_of_requests_oldest_first_with_their_conflicts(app, client, auth, make, scene):
+    facility, member, other, manager = scene
+    app.config["PAGE_SIZE"] = 5
+    day = next_weekday(4)
+    ours = member.membership.enterprise
+    requests = [make.booking(facility, local(day + timedelta(days=i), "10:00"), enterprise=ours, purpose=f"批次{i}")
+                for i in range(7)]
+    rival = make.booking(facility, local(day + timedelta(days=6), "10:30"), enterprise=other.membership.enterprise,
+                         purpose="对手")
+    db.session.commit()
+    auth.login(manager)
+    first = client.get("/queue").get_data(as_text=True)
+    assert [f"批次{i}" in first for i in range(7)] == [True] * 5 + [False] * 2
+    assert "?page=2" in first and "对手" not in first
+    second = client.get("/queue?page=2").get_data(as_text=True)
+    assert "批次5" in second and "批次6" in second and "对手" in second
+    assert f"#{rival.id}" in second and f"#{requests[6].id}" in second  # each shown with what it overlaps
+    assert 'value="/queue?page=2"' in second  # deciding comes back to the same page
+
+
+def test_long_lists_count_only_a_few_pages_ahead(app, client, auth, make, scene, monkeypatch):
+    from booking import pagination
+    facility, member, _other, manager = scene
+    monkeypatch.setattr(pagination, "COUNTED_PAGES", 2)
+    app.config["PAGE_SIZE"] = 2
+    for i in range(9):
+        make.booking(facility, local(next_weekday(4) + timedelta(days=i), "10:00"),
+                     enterprise=member.membership.enterprise)
+    db.session.commit()
+    auth.login(manager)
+    text = client.get("/queue").get_data(as_text=True)
+    assert "Page 1 of more than 3" in text  # 9 requests, counted up to (1 + 2) pages of 2 = 6 rows
+    text = client.get("/queue?page=3").get_data(as_text=True)
+    assert "Page 3 of 5" in text  # counted to the end: 9 rows
