@@ -57,6 +57,7 @@ from .places import (
     in_scope,
     outside_seconds,
     places,
+    within,
 )
 from .query import Period, Scope, month_periods
 from .sql import epoch, greatest, least
@@ -302,27 +303,62 @@ def base(scope: Scope, period: Period, facilities: list[Facility] | None = None,
          now: datetime | None = None) -> Base:
     """The period's sums: stored months where they may be read (not for one enterprise's view,
     whose overlaps merge among its own bookings), the rest computed from the bookings."""
+    return bases(scope, [period], facilities, now)[0]
+
+
+def bases(scope: Scope, periods: list[Period], facilities: list[Facility] | None = None,
+          now: datetime | None = None) -> list[Base]:
+    """``base`` of each period, the stored months of all of them read at once: the number of queries
+    does not grow with the number of periods (only with the months nobody has stored yet)."""
     now = now or utcnow()
     facilities = facilities_in(scope) if facilities is None else facilities
-    found = places(facilities, period)
-    result = Base(found, {p.facility.id: available_seconds(p, period) for p in found}, {}, {}, period.days / 7)
-    if not found:
-        return result
+    if not facilities:
+        return [Base([], {}, {}, {}, period.days / 7) for period in periods]
+    whole = places(facilities, Period(min(p.start for p in periods), max(p.end for p in periods)))
+    results = []
+    for period in periods:
+        found = within(whole, period)
+        results.append(Base(found, {p.facility.id: available_seconds(p, period) for p in found}, {}, {},
+                            period.days / 7))
     _report_memory()
-    months, rest = rollup.split(period, now) if scope.enterprise_ids is None else ([], [period])
-    if months:
-        outside, stored, missing = rollup.read(db.session, list(result.available), months)
+    splits = [rollup.split(period, now) if scope.enterprise_ids is None else ([], [period]) for period in periods]
+    ids = [f.id for f in facilities]
+    stored_groups = rollup.read_groups(db.session, ids, [months for months, _rest in splits]) \
+        if any(months for months, _rest in splits) else [({}, [], {})] * len(periods)
+    by_id = {f.id: f for f in facilities}
+    everything = _everything(scope, facilities)
+    for result, (_months, rest), (outside, stored, missing) in zip(results, splits, stored_groups):
         for f, seconds in outside.items():
             result.outside[f] = result.outside.get(f, 0.0) + seconds
         for f, en, *parts in stored:
             _add(result.pairs, (f, en), [float(v or 0) for v in parts[:SHARED]]
                  + [_money_value(v) for v in parts[SHARED:OUTSIDE]] + [float(parts[OUTSIDE] or 0)])
-        by_id = {f.id: f for f in facilities}
-        for month, ids in missing.items():
-            _compute(result, [by_id[f] for f in ids], month, scope, now)
-    for piece in rest:
-        _compute(result, facilities, piece, scope, now)
-    return result
+        for piece, missing_ids in _runs(missing):
+            todo = [by_id[f] for f in missing_ids]
+            _compute(result, todo, piece, scope, now, everything and len(todo) == len(facilities))
+        for piece in rest:
+            _compute(result, facilities, piece, scope, now, everything)
+    return results
+
+
+def _runs(missing: dict[Period, list[int]]) -> list[tuple[Period, list[int]]]:
+    """Consecutive months missing for the same facilities, joined: one computation each run."""
+    runs: list[tuple[Period, list[int]]] = []
+    for month in sorted(missing, key=lambda m: m.start):
+        ids = missing[month]
+        if runs and runs[-1][0].end == month.start and runs[-1][1] == ids:
+            runs[-1] = (Period(runs[-1][0].start, month.end), ids)
+        else:
+            runs.append((month, ids))
+    return runs
+
+
+def _everything(scope: Scope, facilities: list[Facility]) -> bool:
+    """Whether ``facilities`` are all there are: the queries then need no list of facility ids."""
+    if scope.chain_ids is not None or scope.kinds is not None or scope.facility_ids is not None:
+        return False
+    # Inactive facilities exist, or only some were asked for: keep to the listed ones.
+    return len(facilities) == db.session.scalar(select(func.count(Facility.id)))
 
 
 def _add(pairs: dict, key, parts: list) -> None:
@@ -334,15 +370,16 @@ def _add(pairs: dict, key, parts: list) -> None:
             acc[i] += value
 
 
-def _compute(result: Base, facilities: list[Facility], period: Period, scope: Scope, now: datetime) -> None:
-    """Add the sums of ``period`` for ``facilities``, computed from the bookings, to ``result``."""
+def _compute(result: Base, facilities: list[Facility], period: Period, scope: Scope, now: datetime,
+             everything: bool | None = None) -> None:
+    """Add the sums of ``period`` for ``facilities``, computed from the bookings, to ``result``
+    (``everything``: they are all the facilities there are)."""
     found = places(facilities, period)
     if not found:
         return
     bounds = Bounds(found)
-    everything = scope.chain_ids is None and scope.kinds is None and scope.facility_ids is None
-    if everything and len(found) != db.session.scalar(select(func.count(Facility.id))):
-        everything = False  # inactive facilities exist, or only some were asked for: keep to the listed ones
+    if everything is None:
+        everything = _everything(scope, facilities)
     pairs: dict = {}
     for f, en, *sums in _per_pair(found, bounds, scope, everything, now):
         pairs[(f, en)] = [float(v or 0) for v in sums[:SHARED]] + [_money_value(v) for v in sums[SHARED:]] + [0.0]
@@ -395,19 +432,21 @@ def utilization(scope: Scope, period: Period, group_by: str = "facility",
                 now: datetime | None = None) -> tuple[dict, Figures]:
     """Rows keyed by the group (facility id, enterprise id, kind, chain id or "YYYY-MM") and the total."""
     if group_by == "month":
-        rows, total, _whole = _by_month(scope, period, facilities_in(scope), now)
+        rows, total, _whole, _others = _by_month(scope, period, facilities_in(scope), now)
         return rows, total
     found = base(scope, period, now=now)
     return group(found, group_by), _total(found, group_by)
 
 
-def _by_month(scope: Scope, period: Period, facilities: list[Facility],
-              now: datetime | None) -> tuple[dict, Figures, Base]:
-    """A row per month, their total, and the whole period's sums added up from the months."""
+def _by_month(scope: Scope, period: Period, facilities: list[Facility], now: datetime | None,
+              others: tuple[Period, ...] = ()) -> tuple[dict, Figures, Base, list[Base]]:
+    """A row per month, their total, the whole period's sums added up from the months, and the sums
+    of ``others`` (read along with the months)."""
+    months = month_periods(period)
+    found_all = bases(scope, months + list(others), facilities, now)
     whole = Base(places(facilities, period), {}, {}, {}, period.days / 7)
     rows = {}
-    for month in month_periods(period):
-        found = base(scope, month, facilities, now)
+    for month, found in zip(months, found_all):
         rows[month.start.strftime("%Y-%m")] = _total(found, "facility")
         for f, seconds in found.available.items():
             whole.available[f] = whole.available.get(f, 0.0) + seconds
@@ -419,7 +458,7 @@ def _by_month(scope: Scope, period: Period, facilities: list[Facility],
     for figures in rows.values():
         total.add(figures)
     total.weeks, total.facilities = period.days / 7, len(facilities)
-    return rows, total, whole
+    return rows, total, whole, found_all[len(months):]
 
 
 def _total(found: Base, group_by: str) -> Figures:
@@ -513,11 +552,10 @@ def report(scope: Scope, period: Period, group_by: str = "facility", now: dateti
     facilities = facilities_in(scope)
     before = period.previous()
     if group_by == "month":
-        rows, total, found = _by_month(scope, period, facilities, now)
+        rows, total, found, (found_before,) = _by_month(scope, period, facilities, now, (before,))
     else:
-        found = base(scope, period, facilities, now)
+        found, found_before = bases(scope, [period, before], facilities, now)
         rows, total = group(found, group_by), _total(found, group_by)
-    found_before = base(scope, before, facilities, now)
     previous = _total(found_before, group_by)
     lead = lead_times(scope, period, group_by, facilities)
     lead_total, previous_lead = lead_totals(scope, [period, before], facilities)

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, literal, select
+from sqlalchemy import and_, case, literal, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..bookings.models import APPROVED, CHECKED_IN, COMPLETED, Booking
@@ -16,7 +16,7 @@ from ..facilities.models import Closure, Facility
 from ..facilities.rules import bookable_intervals, merge, subtract
 from ..timeutil import local_at
 from .query import Period, Scope
-from .sql import epoch, greatest, least
+from .sql import greatest, least
 
 # Bookings whose time counts as booked.
 BOOKED = (APPROVED, CHECKED_IN, COMPLETED)
@@ -77,6 +77,30 @@ def places(facilities: list[Facility], period: Period) -> list[Place]:
         for place in found:
             place.closures = merge(place.closures)
     return found
+
+
+def starts_inside(found: list[Place]):
+    """Bookings that start in the period of their facility (compared as stored: no conversion per row)."""
+    groups: dict[tuple[datetime, datetime], list[int]] = defaultdict(list)
+    for p in found:
+        groups[(p.lo, p.hi)].append(p.facility.id)
+    if len(groups) == 1:
+        (lo, hi), = groups
+        return and_(Booking.start_at >= lo, Booking.start_at < hi)
+    return or_(*[and_(Booking.facility_id.in_(ids), Booking.start_at >= lo, Booking.start_at < hi)
+                 for (lo, hi), ids in groups.items()])
+
+
+def within(found: list[Place], period: Period) -> list[Place]:
+    """The places for a part of the period they were found for, without asking the database again:
+    the part's bounds, and the closures clipped to them."""
+    parts = []
+    for place in found:
+        tz = place.facility.tz
+        lo, hi = local_at(period.start, 0, tz), local_at(period.end, 0, tz)
+        closures = [(max(s, lo), min(e, hi)) for s, e in place.closures if max(s, lo) < min(e, hi)]
+        parts.append(Place(place.facility, lo, hi, merge(closures)))
+    return parts
 
 
 def _fixed_offset(tz, lo: datetime, hi: datetime) -> bool:
@@ -156,8 +180,7 @@ class Bounds:
 
     def starts_inside(self):
         """Bookings that start in the period of their facility."""
-        start = epoch(Booking.start_at)
-        return and_(start >= self.lo(Booking.facility_id), start < self.hi(Booking.facility_id))
+        return starts_inside(self.places)
 
     def overlapping(self):
         """Bookings that overlap the period of some facility."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, event, func, inspect, select
+from sqlalchemy import case, delete, event, func, inspect, select
 from sqlalchemy.orm import Session
 
 from ..billing.models import Charge
@@ -36,25 +36,44 @@ def split(period: Period, now: datetime) -> tuple[list[Period], list[Period]]:
 def read(session: Session, facility_ids: list[int], months: list[Period]):
     """({facility id: merged outside seconds}, [(facility, enterprise, *parts)], {month: facility ids
     not stored})."""
-    firsts = [m.start for m in months]
-    stored: dict[date, set[int]] = defaultdict(set)
-    outside: dict[int, float] = defaultdict(float)
+    return read_groups(session, facility_ids, [months])[0]
+
+
+def read_groups(session: Session, facility_ids: list[int], groups: list[list[Period]]) -> list[tuple]:
+    """``read`` for several groups of months at once, in two queries whatever their number: the
+    sums are added up per group (a month belongs to one group)."""
+    group_of = {m.start: i for i, months in enumerate(groups) for m in months}
+    found = [(defaultdict(float), [], defaultdict(set)) for _ in groups]
+    if not group_of or not facility_ids:
+        return [(outside, pairs, {}) for outside, pairs, _stored in found]
+    firsts = list(group_of)
     for facility_id, month, seconds in session.execute(
             select(ReportMonth.facility_id, ReportMonth.month, ReportMonth.outside_s)
             .where(ReportMonth.facility_id.in_(facility_ids), ReportMonth.month.in_(firsts))):
+        outside, _pairs, stored = found[group_of[month]]
         stored[month].add(facility_id)
         outside[facility_id] += seconds
-    pairs = []
-    if stored:
+    if any(stored for _o, _p, stored in found):
+        keys = [ReportMonthPair.facility_id, ReportMonthPair.enterprise_id]
+        if len(groups) > 1:
+            keys.insert(0, case(*[(ReportMonthPair.month.in_([m.start for m in months]), i)
+                                  for i, months in enumerate(groups) if months], else_=None))
         columns = [func.sum(getattr(ReportMonthPair, name)) for name in PART_COLUMNS]
-        pairs = session.execute(
-            select(ReportMonthPair.facility_id, ReportMonthPair.enterprise_id, *columns)
-            .join(ReportMonth, (ReportMonth.facility_id == ReportMonthPair.facility_id)
-                  & (ReportMonth.month == ReportMonthPair.month))
-            .where(ReportMonthPair.facility_id.in_(facility_ids), ReportMonthPair.month.in_(firsts))
-            .group_by(ReportMonthPair.facility_id, ReportMonthPair.enterprise_id)).all()
-    missing = {m: [f for f in facility_ids if f not in stored[m.start]] for m in months}
-    return outside, pairs, {m: ids for m, ids in missing.items() if ids}
+        for row in session.execute(
+                select(*keys, *columns)
+                .join(ReportMonth, (ReportMonth.facility_id == ReportMonthPair.facility_id)
+                      & (ReportMonth.month == ReportMonthPair.month))
+                .where(ReportMonthPair.facility_id.in_(facility_ids), ReportMonthPair.month.in_(firsts))
+                .group_by(*keys)):
+            if len(groups) > 1:
+                found[row[0]][1].append(row[1:])
+            else:
+                found[0][1].append(row)
+    result = []
+    for (outside, pairs, stored), months in zip(found, groups):
+        missing = {m: [f for f in facility_ids if f not in stored[m.start]] for m in months}
+        result.append((outside, pairs, {m: ids for m, ids in missing.items() if ids}))
+    return result
 
 
 # --- forgetting what a change touches ------------------------------------------------------------

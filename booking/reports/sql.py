@@ -6,6 +6,8 @@ NULL, SQLite would return it).
 """
 from __future__ import annotations
 
+import sqlite3
+
 from sqlalchemy import Integer
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import GenericFunction
@@ -33,6 +35,9 @@ def _epoch_pg(element, compiler, **kw):
 
 @compiles(epoch, "sqlite")
 def _epoch_sqlite(element, compiler, **kw):
+    # unixepoch() (SQLite 3.38) gives the same whole seconds as strftime('%s') without formatting a string.
+    if sqlite3.sqlite_version_info >= (3, 38):
+        return f"unixepoch({compiler.process(element.clauses, **kw)})"
     return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
 
 

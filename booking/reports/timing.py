@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import ceil
 
-from sqlalchemy import BigInteger, case, cast, func, literal, or_, select
+from sqlalchemy import BigInteger, and_, case, cast, func, literal, or_, select
 
 from ..bookings.models import Booking
 from ..extensions import db
@@ -18,7 +18,9 @@ from .places import (
     facilities_in,
     in_scope,
     places,
+    starts_inside,
     weekday_counts,
+    within,
 )
 from .query import Period, Scope, month_periods
 from .sql import epoch, greatest, least
@@ -39,18 +41,19 @@ def lead_times(scope: Scope, period: Period, group_by: str | None = None,
     """{group: (median hours, 90th percentile hours, decisions)} by the nearest-rank method, for the
     bookings starting in the period that a person decided (approved or rejected; facilities that need
     no approval decide at once and are left out); group None: all."""
-    if group_by == "month":
-        facilities = facilities_in(scope) if facilities is None else facilities
-        return {month.start.strftime("%Y-%m"): found
-                for month in month_periods(period)
-                for found in [lead_times(scope, month, None, facilities).get(None)] if found}
     facilities = facilities_in(scope) if facilities is None else facilities
     found = places(facilities, period)
     if not found:
         return {}
     bounds = Bounds(found)
+    if group_by == "month":  # one query whatever the number of months
+        months = month_periods(period)
+        which = case(*[(starts_inside(within(found, month)), i) for i, month in enumerate(months)],
+                     else_=None)
+        result = _percentiles(which, which.is_not(None), bounds, found, scope)
+        return {month.start.strftime("%Y-%m"): result[i] for i, month in enumerate(months) if i in result}
     key = GROUP_COLUMNS[group_by] if group_by else literal(0)
-    result = _percentiles(key, bounds.starts_inside(), bounds, found, scope)
+    result = _percentiles(key, bounds.starts_inside(), bounds, found, scope, group_by in ("kind", "chain"))
     return result if group_by else {None: result[0]} if result else {}
 
 
@@ -59,30 +62,40 @@ def lead_totals(scope: Scope, periods: list[Period], facilities: list[Facility] 
     facilities = facilities_in(scope) if facilities is None else facilities
     if not facilities:
         return [None] * len(periods)
-    all_bounds = [Bounds(places(facilities, period)) for period in periods]
-    which = case(*[(b.starts_inside(), i) for i, b in enumerate(all_bounds)], else_=None)
     widest = places(facilities, Period(min(p.start for p in periods), max(p.end for p in periods)))
+    which = case(*[(starts_inside(within(widest, period)), i) for i, period in enumerate(periods)],
+                 else_=None)
     result = _percentiles(which, which.is_not(None), Bounds(widest), widest, scope)
     return [result.get(i) for i in range(len(periods))]
 
 
-def _percentiles(key, condition, bounds: Bounds, found, scope: Scope) -> dict:
+def _percentiles(key, condition, bounds: Bounds, found, scope: Scope, join_facility: bool = False) -> dict:
     """{key: (median, p90, n)} of the decisions on bookings starting within ``bounds`` that meet
     ``condition``: row_number over each key's lead times, the rows at the two nearest ranks."""
+    leads = select(key.label("g"), (epoch(Booking.decided_at) - epoch(Booking.created_at)).label("lead"))
+    if join_facility:  # the key is the facility's kind or chain
+        leads = leads.join(Facility, Facility.id == Booking.facility_id)
     leads = in_scope(
-        select(key.label("g"), (epoch(Booking.decided_at) - epoch(Booking.created_at)).label("lead"))
-        .join(Facility, Facility.id == Booking.facility_id)
-        .where(Booking.decided_at.is_not(None), Booking.decided_by_id.is_not(None),
-               Booking.start_at >= bounds.lo_dt, Booking.start_at < bounds.hi_dt, condition),
+        leads.where(Booking.decided_at.is_not(None), Booking.decided_by_id.is_not(None),
+                    Booking.start_at >= bounds.lo_dt, Booking.start_at < bounds.hi_dt, condition),
         found, scope, False).subquery()
-    ranked = select(leads.c.g, leads.c.lead,
-                    func.row_number().over(partition_by=leads.c.g, order_by=leads.c.lead).label("rank"),
-                    func.count().over(partition_by=leads.c.g).label("n")).subquery()
+    # Lead times repeat (whole seconds, usually whole minutes): the window runs over each key's
+    # distinct values with their counts, not over every decision. A value holds the ranks from
+    # (decisions before it) + 1 to (decisions up to it).
+    counted = select(leads.c.g, leads.c.lead, func.count().label("c")).group_by(leads.c.g, leads.c.lead).subquery()
+    ranked = select(counted.c.g, counted.c.lead, counted.c.c,
+                    cast(func.sum(counted.c.c).over(partition_by=counted.c.g, order_by=counted.c.lead,
+                                                    rows=(None, 0)), BigInteger).label("upto"),
+                    cast(func.sum(counted.c.c).over(partition_by=counted.c.g), BigInteger).label("n")).subquery()
     median_rank, p90_rank = (ranked.c.n * 50 + 99) // 100, (ranked.c.n * 90 + 99) // 100
+
+    def holds(rank):
+        return and_(ranked.c.upto >= rank, ranked.c.upto - ranked.c.c < rank)
+
     result: dict = {}
     for g, lead, n, is_median, is_p90 in db.session.execute(
-            select(ranked.c.g, ranked.c.lead, ranked.c.n, ranked.c.rank == median_rank, ranked.c.rank == p90_rank)
-            .where(or_(ranked.c.rank == median_rank, ranked.c.rank == p90_rank))):
+            select(ranked.c.g, ranked.c.lead, ranked.c.n, holds(median_rank), holds(p90_rank))
+            .where(or_(holds(median_rank), holds(p90_rank)))):
         median, p90, _n = result.get(g, (None, None, n))
         hours = max(lead, 0) / HOUR
         result[g] = (hours if is_median else median, hours if is_p90 else p90, n)

@@ -380,3 +380,25 @@ def test_a_report_by_month_has_the_fairness_and_total_of_the_whole_period(make, 
     assert by_month.fairness == by_facility.fairness
     assert by_month.total.booked_hours == by_facility.total.booked_hours == 8
     assert by_month.total.available_hours == by_facility.total.available_hours
+
+
+def test_lead_times_with_repeated_values_are_the_nearest_ranks_and_by_month_match_each_month(make, line):
+    """The SQL counts each distinct lead time once; ties must still give the nearest-rank values."""
+    manager = make.manager(line)
+    leads = {date(2026, 9, 1): (2, 2, 2, 5, 1, 5, 9, 2, 2, 7, 1), date(2026, 10, 1): (3, 3, 1)}
+    for first, hours in leads.items():
+        for n, lead in enumerate(hours):
+            start = local(first + timedelta(days=n), "08:00")
+            created = start - timedelta(days=3)
+            make.booking(line, start, start + timedelta(hours=1), status="approved", created_at=created,
+                         decided_at=created + timedelta(hours=lead), decided_by_id=manager.id)
+    scope = Scope(facility_ids=frozenset({line.id}))
+    both = Period(date(2026, 9, 1), date(2026, 11, 1))
+    september = Period(date(2026, 9, 1), date(2026, 10, 1))
+    assert engine.lead_times(scope, september)[None] == (
+        engine.nearest_rank(list(leads[date(2026, 9, 1)]), 50), engine.nearest_rank(list(leads[date(2026, 9, 1)]), 90),
+        11)
+    by_month = engine.lead_times(scope, both, "month")
+    assert by_month == {"2026-09": engine.lead_times(scope, september)[None],
+                        "2026-10": engine.lead_times(scope, Period(date(2026, 10, 1), date(2026, 11, 1)))[None]}
+    assert engine.lead_times(scope, both)[None][2] == 14

@@ -299,3 +299,22 @@ def test_changes_are_points_for_ratios_and_exact_otherwise(app):
     # 0.26 and 0.11 sessions a week are shown as 0.3 and 0.1, but grew by 136 %, not 200 %
     assert change(cell(0.26, DECIMAL), cell(0.11, DECIMAL), (0.26, 0.11)).value == pytest.approx(1.364)
     assert change(cell(5, DECIMAL), cell(None, DECIMAL)).value is None
+
+
+def test_the_page_by_month_runs_as_many_queries_for_12_months_as_for_3(client, auth, make, scene, count_queries):
+    """Stored months are read at once, months nobody stored (2024, before each period) are computed in one
+    piece, and the lead times of every month come from one query."""
+    from booking.reports import engine
+    auth.login(scene.committee)
+    for month in range(1, 13):
+        completed(make, scene.line, scene.rival, date(2025, month, 10), "09:00", "11:00")
+    db.session.commit()
+    engine.store_months()
+    db.session.commit()
+
+    def statements(query: str) -> int:
+        with count_queries() as seen:
+            assert client.get(f"/reports?{query}").status_code == 200
+        return len(seen)
+
+    assert statements("period=quarter&quarter=2025-Q1&group=month") == statements("period=year&year=2025&group=month")
