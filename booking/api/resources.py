@@ -17,7 +17,7 @@ from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..facilities.models import KINDS, Facility
 from ..facilities.services import closures_by_facility, get_visible, hours_by_facility, visible_query
-from ..schedule.services import availability
+from ..schedule.services import availabilities, availability
 from ..timeutil import utcnow
 from . import bp
 from .outputs import BookingStatus, Resource
@@ -26,6 +26,7 @@ from .serializers import resource_json
 from .spec import operation
 
 MAX_WINDOW_DAYS = 62
+MAX_AVAILABILITY_RESOURCES = 500
 TAGS = ("resources",)
 
 FacilityKind = Literal[tuple(KINDS)]
@@ -43,6 +44,13 @@ class ResourceList(Out):
 class AvailabilityWindow(Query):
     start: Instant = Field(description=N_("the window's start"))
     end: Instant = Field(description=N_("the window's end"))
+
+
+class AvailabilityQuery(AvailabilityWindow, ResourceFilter):
+    resource_ids: CommaList(Id) = Field(
+        default_factory=list, max_length=MAX_AVAILABILITY_RESOURCES,
+        description=N_("comma-separated resource ids, at most 500; without them, every active resource the "
+                       "caller may see (narrowed by kind and chain_id)"))
 
 
 class Interval(Out):
@@ -76,6 +84,10 @@ class Availability(Out):
     closures: list[WindowClosure]
 
 
+class AvailabilityList(Out):
+    resources: list[Availability]
+
+
 def visible_resource(resource_id: int, *, error: type[NotFound] | type[InvalidInput] = NotFound) -> Facility:
     """A facility the caller may see. Unknown and invisible ones look the same, so none is revealed.
 
@@ -96,6 +108,22 @@ def check_interval(start: datetime, end: datetime, *, max_days: int | None = Non
                            code="window_too_long", field="end")
 
 
+def active_resources(query: ResourceFilter) -> list[Facility]:
+    """The active facilities the caller may see, narrowed by the filter, in the listing's order."""
+    statement = visible_query(g.api_roles).where(Facility.active)
+    if query.kind:
+        statement = statement.where(Facility.kind.in_(query.kind))
+    if query.chain_id is not None:
+        statement = statement.where(Facility.chain_id == query.chain_id)
+    return db.session.scalars(statement.order_by(Facility.chain_id, Facility.kind, Facility.name, Facility.id)).all()
+
+
+def matches(facility: Facility, query: ResourceFilter) -> bool:
+    """Whether a facility passes the filter (as ``active_resources`` narrows the listing)."""
+    return ((not query.kind or facility.kind in query.kind)
+            and (query.chain_id is None or facility.chain_id == query.chain_id))
+
+
 def serialize_resources(facilities: list[Facility]) -> list[dict]:
     """Facilities with their rules and the closures ahead of them (up to how far ahead each may be booked)."""
     if not facilities:
@@ -114,14 +142,7 @@ def serialize_resources(facilities: list[Facility]) -> list[dict]:
 @operation(_l("List the active resources the caller may see, with their rules and closures"), tags=TAGS,
            query=ResourceFilter, response=ResourceList)
 def list_resources(query: ResourceFilter):
-    statement = visible_query(g.api_roles).where(Facility.active)
-    if query.kind:
-        statement = statement.where(Facility.kind.in_(query.kind))
-    if query.chain_id is not None:
-        statement = statement.where(Facility.chain_id == query.chain_id)
-    facilities = db.session.scalars(statement.order_by(Facility.chain_id, Facility.kind, Facility.name,
-                                                       Facility.id)).all()
-    return {"resources": serialize_resources(facilities)}
+    return {"resources": serialize_resources(active_resources(query))}
 
 
 @bp.get("/resources/<int:resource_id>")
@@ -137,3 +158,21 @@ def resource_availability(resource_id: int, query: AvailabilityWindow):
     facility = visible_resource(resource_id)
     check_interval(query.start, query.end, max_days=MAX_WINDOW_DAYS)
     return availability(g.api_roles, facility, query.start, query.end)
+
+
+@bp.get("/availability")
+@operation(_l("Bookable and busy time of many resources within one window"), tags=TAGS, query=AvailabilityQuery,
+           response=AvailabilityList, errors=(404,),
+           description=_l("The resources asked for, in that order (404 if one of them is unknown or hidden), or "
+                          "every active resource the caller may see; kind and chain_id narrow either list."))
+def list_availability(query: AvailabilityQuery):
+    check_interval(query.start, query.end, max_days=MAX_WINDOW_DAYS)
+    if query.resource_ids:
+        ids = list(dict.fromkeys(query.resource_ids))
+        found = {f.id: f for f in db.session.scalars(visible_query(g.api_roles).where(Facility.id.in_(ids)))}
+        if len(found) < len(ids):
+            raise NotFound(_("There is no such resource."), code="unknown_resource")
+        facilities = [found[i] for i in ids if matches(found[i], query)]
+    else:
+        facilities = active_resources(query)
+    return {"resources": availabilities(g.api_roles, facilities, query.start, query.end)}

@@ -250,3 +250,133 @@ def test_bad_availability_window_is_422(api, scene, start, end, code, field):
     error = error_of(response)
     assert (error["code"], error["details"]["field"]) == (code, field)
     assert error["message"]
+
+
+# --- availability of many resources at once ---------------------------------------------------
+
+def many(api, user, start, end, **query):
+    return api.get("/api/v1/availability", user, query_string={"start": start, "end": end, **query})
+
+
+@pytest.fixture
+def busy_week(make, scene, other_chain_room):
+    """Two facilities of the chain with bookings of every kind and a closure, an inactive one, and a far one."""
+    day = next_weekday(2)
+    hall = make.facility(scene.chain, name="会议厅", kind="meeting_room")
+    make.closure(scene.facility, local(day, "12:00"), local(day, "13:00"), reason="设备检修")
+    make.booking(scene.facility, local(day, "09:00"), local(day, "10:00"), status="approved",
+                 requester=scene.member, purpose="样品试产")
+    make.booking(scene.facility, local(day, "14:00"), local(day, "15:00"), status="approved",
+                 requester=scene.rival, purpose="新品发布会彩排")
+    make.booking(hall, local(day, "10:00"), local(day, "11:00"), requester=scene.rival, purpose="待批")
+    make.booking(hall, local(day + timedelta(days=1), "16:00"), local(day + timedelta(days=1), "18:00"),
+                 requester=scene.colleague, status="approved")
+    make.booking(other_chain_room, local(day, "09:00"), local(day, "10:00"), requester=scene.outsider,
+                 status="approved")
+    inactive = make.facility(scene.chain, active=False)
+    return day, [scene.facility, hall], inactive
+
+
+@pytest.mark.parametrize("role", ["member", "rival", "manager", "committee", "admin", "outsider"])
+def test_many_resources_answer_as_each_resource_does(api, scene, busy_week, role):
+    day, _facilities, inactive = busy_week
+    user = getattr(scene, role)
+    start, end = stamp(day, "00:00"), stamp(day + timedelta(days=7), "00:00")
+    listed = api.get("/api/v1/resources", user).get_json()["resources"]
+    response = many(api, user, start, end)
+    assert response.status_code == 200, response.get_json()
+    answers = response.get_json()["resources"]
+    assert [a["resource_id"] for a in answers] == [r["id"] for r in listed]  # every active one it may see
+    assert inactive.id not in {a["resource_id"] for a in answers}
+    ids = [r["id"] for r in reversed(listed)] + [inactive.id] * (role not in ("manager", "outsider"))
+    asked = many(api, user, start, end, resource_ids=",".join(map(str, ids))).get_json()["resources"]
+    assert [a["resource_id"] for a in asked] == ids  # in the order asked
+    for answer in asked:
+        alone = availability(api, user, type("F", (), {"id": answer["resource_id"]}), start, end)
+        assert answer == alone.get_json()
+
+
+def test_many_resources_are_narrowed_by_kind_and_chain(api, make, scene, busy_week):
+    day, [line, hall], _inactive = busy_week
+    start, end = stamp(day, "00:00"), stamp(day, "23:30")
+    ids = lambda response: [a["resource_id"] for a in response.get_json()["resources"]]  # noqa: E731
+    assert ids(many(api, scene.member, start, end, kind="meeting_room")) == [hall.id]
+    assert ids(many(api, scene.member, start, end, kind="production_line,meeting_room",
+                    resource_ids=f"{hall.id},{line.id}")) == [hall.id, line.id]
+    assert ids(many(api, scene.member, start, end, resource_ids=f"{hall.id},{line.id}",
+                    kind="production_line")) == [line.id]
+    assert set(ids(many(api, scene.admin, start, end, chain_id=scene.chain.id))) == {line.id, hall.id}
+    assert ids(many(api, scene.member, start, end, chain_id=make.chain().id)) == []
+
+
+def test_many_resources_cost_as_many_queries_for_20_as_for_2(api, make, scene, count_queries):
+    day = next_weekday(2)
+    facilities = [make.facility(scene.chain) for _ in range(20)]
+    for i, facility in enumerate(facilities):
+        make.closure(facility, local(day, "12:00"), local(day, "13:00"))
+        for hour in range(8, 8 + i % 4):
+            make.booking(facility, local(day, f"{hour:02d}:00"), status="approved" if i % 2 else "pending",
+                         requester=scene.rival if i % 3 else scene.member, purpose="试产")
+    start, end = stamp(day, "00:00"), stamp(day + timedelta(days=7), "00:00")
+    many(api, scene.member, start, end)  # the token's first use is recorded once
+
+    ids = [f.id for f in facilities]
+
+    def statements(chosen) -> int:
+        with count_queries() as seen:
+            response = many(api, scene.member, start, end, resource_ids=",".join(map(str, chosen)))
+        assert response.status_code == 200
+        assert len(response.get_json()["resources"]) == len(chosen)
+        return len(seen)
+
+    assert statements(ids[:2]) == statements(ids)
+    with count_queries() as everything:
+        assert len(many(api, scene.member, start, end).get_json()["resources"]) == 21
+    assert len(everything) == statements(ids)
+
+
+def test_many_resources_with_a_hidden_or_unknown_one_is_404(api, scene, other_chain_room):
+    day = next_weekday(2)
+    for hidden in (other_chain_room.id, 999999):
+        response = many(api, scene.member, stamp(day, "00:00"), stamp(day, "23:30"),
+                        resource_ids=f"{scene.facility.id},{hidden}")
+        assert response.status_code == 404
+        assert error_of(response)["code"] == "unknown_resource"
+        assert str(hidden) not in str(response.get_json())
+
+
+def test_many_resources_take_at_most_500_ids(api, make, scene):
+    day = next_weekday(2)
+    make.booking(scene.facility, local(day, "09:00"), status="approved", requester=scene.member)
+    before = availability(api, scene.member, scene.facility, stamp(day, "00:00"), stamp(day, "23:30")).get_json()
+    ids = ",".join(str(scene.facility.id + i) for i in range(501))
+    response = many(api, scene.member, stamp(day, "00:00"), stamp(day, "23:30"), resource_ids=ids)
+    assert response.status_code == 422
+    error = error_of(response)
+    assert (error["code"], error["details"]["field"]) == ("too_long_text", "resource_ids")
+    assert "500" in error["message"]
+    assert availability(api, scene.member, scene.facility, stamp(day, "00:00"),
+                        stamp(day, "23:30")).get_json() == before
+    repeated = ",".join([str(scene.facility.id)] * 500)  # 500 asked, one answered
+    response = many(api, scene.member, stamp(day, "00:00"), stamp(day, "23:30"), resource_ids=repeated)
+    assert [a["resource_id"] for a in response.get_json()["resources"]] == [scene.facility.id]
+
+
+@pytest.mark.parametrize("start,end,code,field", [
+    (None, "2030-01-02T00:00:00+08:00", "missing_field", "start"),
+    ("2030-01-01T00:00:00", "2030-01-02T00:00:00+08:00", "naive_datetime", "start"),
+    ("2030-01-02T00:00:00+08:00", "2030-01-01T00:00:00+08:00", "invalid_interval", "end"),
+    ("2030-01-01T00:00:00+08:00", "2030-03-05T00:00:00+08:00", "window_too_long", "end"),
+])
+@pytest.mark.parametrize("ids", [None, "bad"])
+def test_bad_window_for_many_resources_is_422(api, scene, start, end, code, field, ids):
+    query = {k: v for k, v in (("start", start), ("end", end)) if v is not None}
+    if ids:
+        query["resource_ids"] = f"{scene.facility.id},abc"
+        code, field = ("invalid_type", "resource_ids") if code in ("invalid_interval", "window_too_long") \
+            else (code, field)
+    response = api.get("/api/v1/availability", scene.member, query_string=query)
+    assert response.status_code == 422
+    error = error_of(response)
+    assert (error["code"], error["details"]["field"]) == (code, field)
+    assert error["message"]

@@ -567,6 +567,9 @@ API: dict[str, Row] = {
     "get_resource": row(lambda w, target, role: Call({"resource_id": w.resource(target)}),
                         ours=IN_CHAIN, far=SEE_FAR),
     "resource_availability": row(_window, ours=IN_CHAIN, far=SEE_FAR),
+    "list_availability": row(lambda w, target, role: Call(query={**_window(w, target, role).query,
+                                                                 "resource_ids": str(w.resource(target))}),
+                             ours=IN_CHAIN, far=SEE_FAR),
     "update_resource": row(
         lambda w, target, role: Call({"resource_id": w.resource(target)}, json={"buffer_minutes": 0}),
         ours="200 admin | 403 *",
