@@ -88,7 +88,8 @@ bench-reports: bench-data
 		echo; DATABASE_URL=$(BENCH_PG_URL) $(BIN)/python bench/reports.py --runs $(BENCH_RUNS); fi
 
 # Every benchmark: the reports, the pages (server time and SQL queries) and booking requests per second through
-# gunicorn under wrk (apt-get install wrk), each against its floor; on PostgreSQL too when BENCH_PG_URL is set.
+# gunicorn under wrk (apt-get install wrk), each against its floor; on PostgreSQL too when BENCH_PG_URL is set,
+# with the query plans of the hot pages (bench-explain).
 BENCH_DURATION ?= 10
 .PHONY: bench
 bench: bench-reports
@@ -97,7 +98,15 @@ bench: bench-reports
 	DATABASE_URL=sqlite:///$(CURDIR)/$(BENCH_DB) $(BIN)/python bench/http_load.py --duration $(BENCH_DURATION)
 	@if [ -n "$(BENCH_PG_URL)" ]; then \
 		echo; DATABASE_URL=$(BENCH_PG_URL) $(BIN)/python bench/pages.py --runs $(BENCH_RUNS) && \
-		echo && DATABASE_URL=$(BENCH_PG_URL) $(BIN)/python bench/http_load.py --duration $(BENCH_DURATION); fi
+		echo && DATABASE_URL=$(BENCH_PG_URL) $(BIN)/python bench/http_load.py --duration $(BENCH_DURATION) && \
+		echo && DATABASE_URL=$(BENCH_PG_URL) $(BIN)/python bench/explain.py; fi
+
+# The query plans of the hot pages' SQL (EXPLAIN ANALYZE, rolled back): fails on a Seq Scan of a large table,
+# a statement reading more than 20,000 rows of one or running longer than 50 ms. PostgreSQL when BENCH_PG_URL
+# is set, else the SQLite bench database (EXPLAIN QUERY PLAN).
+.PHONY: bench-explain
+bench-explain: bench-data
+	DATABASE_URL=$(or $(BENCH_PG_URL),sqlite:///$(CURDIR)/$(BENCH_DB)) $(BIN)/python bench/explain.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
