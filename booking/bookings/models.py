@@ -68,6 +68,12 @@ class Booking(db.Model):
         Index("ix_bookings_facility_start", "facility_id", "start_at"),
         Index("ix_bookings_enterprise_start", "enterprise_id", "start_at"),
         Index("ix_bookings_status_created", "status", "created_at"),
+        # Partial: the approval queue's requests, and the few bookings made outside the rules (reports).
+        # Queries name the literal status (see approval_queue_query), so that planners can match it.
+        Index("ix_bookings_pending", "facility_id", "created_at",
+              sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+        Index("ix_bookings_overridden", "facility_id", "start_at",
+              sqlite_where=text("rules_overridden IS 1"), postgresql_where=text("rules_overridden IS true")),
         # The database's own guarantee on PostgreSQL; SQLite gets a trigger (see migrations).
         ExcludeConstraint(
             (text("facility_id"), "="),

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, insert, inspect, or_, select
+from sqlalchemy import and_, insert, inspect, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -356,7 +356,8 @@ def cancel_checked(actor: User, booking: Booking, reason: str, now: datetime, *,
 def approval_queue_query(roles: Roles, facility_id: int | None = None, now: datetime | None = None):
     """Pending requests still ahead of the facilities the viewer manages (all for administrators),
     oldest first, with what their rows show."""
-    query = (select(Booking).where(Booking.status == PENDING, Booking.end_at > (now or utcnow()))
+    query = (select(Booking).where(Booking.status == literal(PENDING, literal_execute=True),
+                                   Booking.end_at > (now or utcnow()))
              .options(joinedload(Booking.facility), joinedload(Booking.enterprise), joinedload(Booking.requester))
              .order_by(Booking.created_at, Booking.id))
     if not roles.is_admin:
