@@ -282,8 +282,16 @@ def register_template_helpers(app: Flask) -> None:
         from .accounts.permissions import roles_of
         from .bookings.models import STATUSES
         from .facilities.models import RATE_UNITS
-        return {"current_locale": select_locale(), "roles": roles_of(current_user), "statuses": STATUSES,
-                "rate_units": RATE_UNITS, "weekday_names": WEEKDAY_NAMES, "states": CELL_STATES}
+        # The labels are translated once per page here: a lazy string translates itself at every use
+        # (a chain's day view shows a state in each of its hundreds of cells).
+        return {"current_locale": select_locale(), "roles": roles_of(current_user), "statuses": resolved(STATUSES),
+                "rate_units": resolved(RATE_UNITS), "weekday_names": [str(n) for n in WEEKDAY_NAMES],
+                "states": resolved(CELL_STATES)}
+
+
+def resolved(labels: dict) -> dict:
+    """A dict of lazy labels translated now, in the request's language."""
+    return {key: str(label) for key, label in labels.items()}
 
 
 def register_commands(app: Flask) -> None:

@@ -50,9 +50,12 @@ class Roles:
         return self.committee_chain_ids | self.member_chain_ids
 
     def sees_booking_details(self, booking) -> bool:
-        return (self.is_admin or booking.facility_id in self.managed_facility_ids
-                or booking.enterprise_id == self.enterprise_id
-                or booking.facility.chain_id in self.committee_chain_ids)
+        return self.sees_details_at(booking.facility, booking.enterprise_id)
+
+    def sees_details_at(self, facility, enterprise_id: int) -> bool:
+        """Whether the viewer may read the details of a booking of ``enterprise_id`` at ``facility``."""
+        return (self.is_admin or facility.id in self.managed_facility_ids or enterprise_id == self.enterprise_id
+                or facility.chain_id in self.committee_chain_ids)
 
 
 ANONYMOUS = Roles()

@@ -50,7 +50,7 @@ class AvailabilityQuery(AvailabilityWindow, ResourceFilter):
     resource_ids: CommaList(Id) = Field(
         default_factory=list, max_length=MAX_AVAILABILITY_RESOURCES,
         description=N_("comma-separated resource ids, at most 500; without them, every active resource the "
-                       "caller may see (narrowed by kind and chain_id)"))
+                       "caller may see (narrowed by `kind` and `chain_id`)"))
 
 
 class Interval(Out):
@@ -164,7 +164,7 @@ def resource_availability(resource_id: int, query: AvailabilityWindow):
 @operation(_l("Bookable and busy time of many resources within one window"), tags=TAGS, query=AvailabilityQuery,
            response=AvailabilityList, errors=(404,),
            description=_l("The resources asked for, in that order (404 if one of them is unknown or hidden), or "
-                          "every active resource the caller may see; kind and chain_id narrow either list."))
+                          "every active resource the caller may see; `kind` and `chain_id` narrow either list."))
 def list_availability(query: AvailabilityQuery):
     check_interval(query.start, query.end, max_days=MAX_WINDOW_DAYS)
     if query.resource_ids:

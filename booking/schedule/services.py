@@ -21,6 +21,7 @@ from ..extensions import db
 from ..facilities.models import Facility
 from ..facilities.rules import bookable_intervals, overlaps, subtract
 from ..facilities.services import closures_by_facility, hours_by_facility, visible_query
+from ..organisation.models import Enterprise
 from ..timeutil import format_hhmm, iso, local_at, zone
 
 
@@ -67,9 +68,17 @@ def availabilities(roles: Roles, facilities: list[Facility], start: datetime, en
     ids = [f.id for f in facilities]
     hours = hours_by_facility(ids)
     closures = closures_by_facility(ids, start, end)
-    bookings: dict[int, list[Booking]] = defaultdict(list)
-    for booking in bookings_between(facilities, start, end):
-        bookings[booking.facility_id].append(booking)
+    bookings: dict[int, list] = defaultdict(list)
+    if facilities:  # plain rows, not Booking objects: hundreds of facilities may have thousands of bookings
+        rows = db.session.execute(
+            select(Booking.id, Booking.facility_id, Booking.enterprise_id, Booking.status, Booking.start_at,
+                   Booking.end_at, Booking.block_end, Booking.purpose, Enterprise.name.label("enterprise"))
+            .join(Enterprise, Enterprise.id == Booking.enterprise_id)
+            .where(Booking.facility_id.in_(ids), Booking.status.in_(SHOWN),
+                   meets(start, end, longest_block(facilities), until=Booking.end_at))
+            .order_by(Booking.start_at, Booking.id))
+        for row in rows:
+            bookings[row.facility_id].append(row)
     return [_availability(roles, f, hours[f.id], closures[f.id], bookings[f.id], start, end) for f in facilities]
 
 
@@ -78,15 +87,15 @@ def _availability(roles: Roles, facility: Facility, hours, closures, bookings, s
     free = subtract(bookable_intervals(facility, hours, start, end), [(c.start_at, c.end_at) for c in closures])
     busy = []
     for booking in bookings:
-        detail = roles.sees_booking_details(booking)
+        detail = roles.sees_details_at(facility, booking.enterprise_id)
         if booking.status == PENDING and not detail:
             continue  # another enterprise's request does not hold the slot (as in the week view)
         item = {"start": iso(booking.start_at), "end": iso(booking.end_at), "status": booking.status,
                 "blocked_until": iso(booking.block_end)}
         if detail:
-            item.update(id=booking.id, enterprise=booking.enterprise.name, purpose=booking.purpose)
+            item.update(id=booking.id, enterprise=booking.enterprise, purpose=booking.purpose)
         elif facility.chain.show_booker_names:
-            item["enterprise"] = booking.enterprise.name
+            item["enterprise"] = booking.enterprise
         busy.append(item)
     return {
         "resource_id": facility.id,
