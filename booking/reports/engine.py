@@ -45,7 +45,7 @@ from ..organisation.models import Enterprise, chain_enterprises
 from ..timeutil import utcnow
 from ..usage.models import UsageRecord
 from . import rollup
-from .models import PART_COLUMNS, ReportMonth, ReportMonthPair
+from .models import PART_COLUMNS, ReportMonth, ReportMonthLead, ReportMonthPair
 from .places import (
     BOOKED,
     HOUR,
@@ -61,7 +61,15 @@ from .places import (
 )
 from .query import Period, Scope, month_periods
 from .sql import epoch, greatest, least
-from .timing import Heatmap, heatmap, lead_times, lead_totals, nearest_rank  # noqa: F401 - part of the engine's interface
+from .timing import (  # noqa: F401 - part of the engine's interface
+    Heatmap,
+    heat_minutes,
+    heatmap,
+    lead_times,
+    lead_totals,
+    month_leads,
+    nearest_rank,
+)
 
 COUNTED = BOOKED + (NO_SHOW,)
 
@@ -163,7 +171,9 @@ def _per_pair(places: list[Place], bounds: Bounds, scope: Scope, all_facilities:
                    partition_by=Booking.facility_id, order_by=(Booking.start_at, Booking.id), rows=(None, -1))
                .label("before"))
         .where(Booking.status.in_(COUNTED + (CANCELLED,)), bounds.overlapping()),
-        places, scope, all_facilities).subquery()
+        # Always the facility ids, also for all of them: the (facility_id, start_at) index then bounds the
+        # scan (there is no index on start_at alone).
+        places, scope, False).subquery()
     r = rows.c
     booked = r.status.in_(BOOKED)
     a_s = epoch(UsageRecord.actual_start)
@@ -333,24 +343,12 @@ def bases(scope: Scope, periods: list[Period], facilities: list[Facility] | None
         for f, en, *parts in stored:
             _add(result.pairs, (f, en), [float(v or 0) for v in parts[:SHARED]]
                  + [_money_value(v) for v in parts[SHARED:OUTSIDE]] + [float(parts[OUTSIDE] or 0)])
-        for piece, missing_ids in _runs(missing):
+        for piece, missing_ids in rollup.runs(missing):
             todo = [by_id[f] for f in missing_ids]
             _compute(result, todo, piece, scope, now, everything and len(todo) == len(facilities))
         for piece in rest:
             _compute(result, facilities, piece, scope, now, everything)
     return results
-
-
-def _runs(missing: dict[Period, list[int]]) -> list[tuple[Period, list[int]]]:
-    """Consecutive months missing for the same facilities, joined: one computation each run."""
-    runs: list[tuple[Period, list[int]]] = []
-    for month in sorted(missing, key=lambda m: m.start):
-        ids = missing[month]
-        if runs and runs[-1][0].end == month.start and runs[-1][1] == ids:
-            runs[-1] = (Period(runs[-1][0].start, month.end), ids)
-        else:
-            runs.append((month, ids))
-    return runs
 
 
 def _everything(scope: Scope, facilities: list[Facility]) -> bool:
@@ -417,9 +415,16 @@ def store_months(now: datetime | None = None, facilities: list[Facility] | None 
         result = Base([], {}, {}, {}, 0)
         _report_memory()
         _compute(result, todo, month, Scope(facility_ids=frozenset(ids)), now)
+        found = places(todo, month)
+        heat = heat_minutes(found, Scope(), per_facility=True) if found else {}
         db.session.execute(insert(ReportMonth), [
-            {"facility_id": f.id, "month": month.start, "outside_s": result.outside.get(f.id, 0.0), "computed_at": now}
+            {"facility_id": f.id, "month": month.start, "outside_s": result.outside.get(f.id, 0.0), "computed_at": now,
+             "heat": ",".join(map(str, heat.get(f.id) or [0] * (7 * 24)))}
             for f in todo])
+        leads = [{"facility_id": f, "month": month.start, "lead_s": lead, "n": n}
+                 for f, lead, n in (month_leads(found) if found else [])]
+        if leads:
+            db.session.execute(insert(ReportMonthLead), leads)
         rows = [{"facility_id": f, "month": month.start, "enterprise_id": en, **dict(zip(PART_COLUMNS, parts))}
                 for (f, en), parts in result.pairs.items()]
         if rows:
@@ -557,13 +562,16 @@ def report(scope: Scope, period: Period, group_by: str = "facility", now: dateti
         found, found_before = bases(scope, [period, before], facilities, now)
         rows, total = group(found, group_by), _total(found, group_by)
     previous = _total(found_before, group_by)
-    lead = lead_times(scope, period, group_by, facilities)
-    lead_total, previous_lead = lead_totals(scope, [period, before], facilities)
+    # Whether the months of both periods are stored (lead times and heatmap cells), read once.
+    months = [m for p in (period, before) for m in rollup.split(p, now)[0]] if scope.enterprise_ids is None else []
+    stored = rollup.stored_months(db.session, [f.id for f in facilities], months)
+    lead = lead_times(scope, period, group_by, facilities, now, stored)
+    lead_total, previous_lead = lead_totals(scope, [period, before], facilities, now, stored)
     return Report(scope=scope, period=period, group_by=group_by, rows=rows, total=total, previous=previous,
                   fairness=fairness(scope, period, found), previous_fairness=fairness(scope, before, found_before),
                   lead=lead,
                   lead_total=lead_total, previous_lead=previous_lead,
-                  heatmap=heatmap(scope, period, facilities), facilities=facilities)
+                  heatmap=heatmap(scope, period, facilities, now, stored), facilities=facilities)
 
 
 def enterprise_names(ids) -> dict[int, Enterprise]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Float, ForeignKey, Numeric
+from sqlalchemy import BigInteger, Float, ForeignKey, Numeric, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import UTCDateTime
@@ -25,6 +25,9 @@ class ReportMonth(db.Model):
     facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id", ondelete="CASCADE"), primary_key=True)
     month: Mapped[date] = mapped_column(primary_key=True)  # the first local day of the month
     outside_s: Mapped[float] = mapped_column(Float, default=0.0)
+    # Booked minutes per hour of the week (Monday 00:00 first, 168 comma-separated integers), local time
+    # at the UTC offset of the month's start.
+    heat: Mapped[str | None] = mapped_column(Text)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -49,6 +52,16 @@ class ReportMonthPair(db.Model):
     reference: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     fees: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     outside_s: Mapped[float] = mapped_column(Float)
+
+
+class ReportMonthLead(db.Model):
+    """How many decisions of a stored month (on bookings starting in it) took ``lead_s`` seconds."""
+    __tablename__ = "report_month_leads"
+
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id", ondelete="CASCADE"), primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)
+    lead_s: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    n: Mapped[int]
 
 
 PART_COLUMNS = ("merged_s", "raw_s", "slot_s", "actual_s", "in_slot_s", "reached", "no_shows", "sessions",

@@ -16,7 +16,7 @@ from ..billing.models import Charge
 from ..bookings.models import Booking
 from ..facilities.models import BookableHours, Closure
 from ..usage.models import UsageRecord
-from .models import PART_COLUMNS, ReportMonth, ReportMonthPair
+from .models import PART_COLUMNS, ReportMonth, ReportMonthLead, ReportMonthPair
 from .query import Period, month_periods
 
 MARGIN = timedelta(days=1)  # wider than any UTC offset
@@ -76,6 +76,27 @@ def read_groups(session: Session, facility_ids: list[int], groups: list[list[Per
     return result
 
 
+def stored_months(session: Session, facility_ids: list[int], months: list[Period]) -> dict[tuple[int, date], str]:
+    """{(facility id, month's first day): its heatmap cells} of the months stored (their lead times too)."""
+    if not facility_ids or not months:
+        return {}
+    return {(f, month): heat for f, month, heat in session.execute(
+        select(ReportMonth.facility_id, ReportMonth.month, ReportMonth.heat)
+        .where(ReportMonth.facility_id.in_(facility_ids), ReportMonth.month.in_([m.start for m in months])))}
+
+
+def runs(months: dict[Period, list[int]]) -> list[tuple[Period, list[int]]]:
+    """Consecutive months with the same facilities, joined."""
+    found: list[tuple[Period, list[int]]] = []
+    for month in sorted(months, key=lambda m: m.start):
+        ids = months[month]
+        if found and found[-1][0].end == month.start and found[-1][1] == ids:
+            found[-1] = (Period(found[-1][0].start, month.end), ids)
+        else:
+            found.append((month, ids))
+    return found
+
+
 # --- forgetting what a change touches ------------------------------------------------------------
 
 def _months(start: datetime | None, end: datetime | None) -> tuple[date, date] | None:
@@ -128,7 +149,7 @@ def _forget_touched_months(session: Session, _context, _instances) -> None:
         return
     first = min(lo for ranges in touched.values() for lo, _hi in ranges)
     last = max(hi for ranges in touched.values() for _lo, hi in ranges)
-    for model in (ReportMonthPair, ReportMonth):
+    for model in (ReportMonthPair, ReportMonthLead, ReportMonth):
         session.execute(delete(model).where(model.facility_id.in_(list(touched)), model.month >= first,
                                             model.month <= last)
                         .execution_options(synchronize_session=False))

@@ -6,12 +6,13 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from booking.billing.models import Charge
+from booking.bookings.models import Booking
 from booking.extensions import db
 from booking.reports import engine, rollup
-from booking.reports.models import ReportMonth
+from booking.reports.models import ReportMonth, ReportMonthLead, ReportMonthPair
 from booking.reports.query import Period, Scope
 from booking.usage.models import UsageRecord
 from tests.factories import local
@@ -95,3 +96,76 @@ def test_the_report_months_command_stores_ended_months(runner, chain):
     assert result.exit_code == 0, result.output
     assert "facility-months stored" in result.output
     assert db.session.scalar(select(func.count()).select_from(ReportMonth)) > 0
+
+
+# --- lead times and heatmap -----------------------------------------------------------------------------
+
+@pytest.fixture
+def decided(make, chain):
+    """Decisions with repeated lead times in August to October at both facilities (and one across the
+    end of September, whose start decides its month)."""
+    line, room = engine.facilities_in(Scope(chain_ids=frozenset({chain.id})))
+    manager = make.manager(line, room)
+    leads = {date(2026, 8, 3): (2, 2, 5, 1, 9), date(2026, 9, 1): (3, 3, 1, 7, 2, 2), date(2026, 10, 5): (4, 1, 1)}
+    for first, hours in leads.items():
+        for n, lead in enumerate(hours):
+            facility = (line, room)[n % 2]
+            start = local(first + timedelta(days=n), "08:00")
+            created = start - timedelta(days=3)
+            make.booking(facility, start, start + timedelta(hours=2 + n), status=("approved", "rejected")[n % 3 == 2],
+                         created_at=created, decided_at=created + timedelta(hours=lead, minutes=n),
+                         decided_by_id=manager.id)
+    start = local(date(2026, 9, 30), "23:00")
+    make.booking(room, start, start + timedelta(hours=3), status="approved", created_at=start - timedelta(days=2),
+                 decided_at=start - timedelta(days=1), decided_by_id=manager.id)
+    db.session.flush()
+    return chain
+
+
+def timing_numbers(scope: Scope):
+    before = QUARTER.previous()
+    report = engine.report(scope, QUARTER, "facility", now=NOW)
+    return {group: engine.lead_times(scope, QUARTER, group, now=NOW)
+            for group in (None, "facility", "kind", "chain", "month", "enterprise")} | {
+        "totals": engine.lead_totals(scope, [QUARTER, before], now=NOW),
+        "heatmap": engine.heatmap(scope, QUARTER, now=NOW).booked_s,
+        "report": (report.lead, report.lead_total, report.previous_lead, report.heatmap.booked_s)}
+
+
+def test_stored_lead_times_and_heatmap_are_the_ones_the_bookings_give(decided):
+    scope = Scope(chain_ids=frozenset({decided.id}))
+    computed = timing_numbers(scope)
+    assert computed[None][None][2] == 15 and sum(map(sum, computed["heatmap"])) > 0
+    # Per facility the lead times are ranked per hour bucket first: the same nearest ranks.
+    for facility_id, values in computed["facility"].items():
+        assert engine.lead_times(Scope(facility_ids=frozenset({facility_id})), QUARTER, now=NOW)[None] == values
+    assert engine.store_months(now=NOW) > 0
+    assert db.session.scalar(select(func.sum(ReportMonthLead.n))) == 15
+    assert timing_numbers(scope) == computed
+    # Read from storage: the stored counts are what the report uses (changed behind the engine's back here).
+    db.session.execute(update(ReportMonthLead).values(lead_s=ReportMonthLead.lead_s + 3600))
+    db.session.execute(update(ReportMonth).values(heat=",".join(["60"] * 7 * 24)))
+    changed = timing_numbers(scope)
+    assert changed[None] != computed[None] and changed["heatmap"] != computed["heatmap"]
+
+
+def test_a_changed_decision_forgets_its_months_lead_times(make, decided):
+    scope = Scope(chain_ids=frozenset({decided.id}))
+    engine.store_months(now=NOW)
+    booking = db.session.scalars(select(Booking).where(Booking.decided_by_id.is_not(None))
+                                 .order_by(Booking.start_at)).first()
+    months = set(db.session.scalars(select(ReportMonthLead.month).where(
+        ReportMonthLead.facility_id == booking.facility_id)))
+    assert date(2026, 8, 1) in months
+    booking.decided_at += timedelta(hours=30)
+    db.session.flush()
+    left = set(db.session.scalars(select(ReportMonthLead.month).where(
+        ReportMonthLead.facility_id == booking.facility_id)))
+    assert date(2026, 8, 1) not in left and date(2026, 10, 1) in left
+    assert db.session.scalar(select(func.count()).select_from(ReportMonth).where(
+        ReportMonth.facility_id == booking.facility_id, ReportMonth.month == date(2026, 8, 1))) == 0
+    stored = timing_numbers(scope)
+    db.session.execute(delete(ReportMonthLead))
+    db.session.execute(delete(ReportMonthPair))
+    db.session.execute(delete(ReportMonth))
+    assert stored == timing_numbers(scope)
