@@ -85,7 +85,8 @@ def choose() -> dict:
         today=today,
         chain_big=chains[0], chain_small=chains[-1],
         facility_big=busy[0], facility_small=busy[-1],
-        manager_big=managers[0], manager_small=managers[-1],
+        # The small scope still has a request waiting (an empty queue skips the query for rival requests).
+        manager_big=managers[0], manager_small=[m for m in managers if m[1]][-1],
         enterprise_big=enterprises[0], enterprise_small=enterprises[-1],
     )
 
@@ -111,25 +112,29 @@ class Bench:
             self.clients[email] = client
         return self.clients[email]
 
-    def fetch(self, email: str | None, url: str, headers: dict | None = None) -> tuple[float, int]:
-        """Seconds and queries of one GET (the response read in full)."""
+    def fetch(self, email: str | None, url: str, headers: dict | None = None, before=None) -> tuple[float, int]:
+        """Seconds and queries of one GET (the response read in full); ``before`` runs first, untimed."""
         client = self.client(email) if email else self.app.test_client()
-        before = self.counter.n
+        if before is not None:
+            with self.app.app_context():
+                before()
+        queries = self.counter.n
         started = time.perf_counter()
         response = client.get(url, headers=headers or {})
         response.get_data()
         elapsed = time.perf_counter() - started
-        if response.status_code != 200:
+        if response.status_code != (304 if "If-None-Match" in (headers or {}) else 200):
             raise RuntimeError(f"GET {url} as {email}: HTTP {response.status_code} "
                                f"{response.get_data(as_text=True)[:80]!r}")
-        return elapsed, self.counter.n - before
+        return elapsed, self.counter.n - queries
 
-    def measure(self, email: str | None, url: str, headers: dict | None = None) -> tuple[float, float, int]:
+    def measure(self, email: str | None, url: str, headers: dict | None = None,
+                before=None) -> tuple[float, float, int]:
         """Best, median seconds and the queries of ``url`` (after one warm-up fetch)."""
-        warm, _n = self.fetch(email, url, headers)
+        warm, _n = self.fetch(email, url, headers, before)
         times, queries = [], set()
         for _run in range(self.runs if warm < SLOW_S else min(self.runs, 2)):
-            elapsed, n = self.fetch(email, url, headers)
+            elapsed, n = self.fetch(email, url, headers, before)
             times.append(elapsed)
             queries.add(n)
         return min(times), statistics.median(times), max(queries)
@@ -197,6 +202,12 @@ def setup(chosen: dict):
     return (api_token.id, secret), feeds
 
 
+def forget_feed_bodies() -> None:
+    from booking.calendar.models import FeedBody
+    db.session.execute(FeedBody.__table__.delete())
+    db.session.commit()
+
+
 def cleanup(token, feeds) -> None:
     from booking.accounts.models import ApiToken
     from booking.calendar.models import CalendarFeed
@@ -212,10 +223,10 @@ def run_all(bench: Bench, chosen: dict, token, feeds, availability: int) -> list
     rows = []
 
     def page(label: str, big: tuple[str | None, str], small: tuple[str | None, str], note: str = "",
-             headers: dict | None = None):
+             headers: dict | None = None, before=None):
         try:
-            best, median, queries = bench.measure(*big, headers=headers)
-            _b, _m, small_queries = bench.measure(*small, headers=headers)
+            best, median, queries = bench.measure(*big, headers=headers, before=before)
+            _b, _m, small_queries = bench.measure(*small, headers=headers, before=before)
             rows.append((label, median, best, queries, small_queries, note))
         except Exception as error:  # noqa: BLE001 - one failing page should not hide the others
             rows.append((label, None, None, None, None, f"failed: {error}"[:200]))
@@ -252,8 +263,14 @@ def run_all(bench: Bench, chosen: dict, token, feeds, availability: int) -> list
     for label, path in (("printable", "/reports/print"), ("CSV", "/reports.csv"), ("XLSX", "/reports.xlsx")):
         page(f"report {year} {label} (admin)", (admin, f"{path}?period=year&year={year}"),
              (committee_small, f"{path}?period=year&year={year}"), f"all chains / chain {cs[0]}")
-    page("facility iCalendar feed", (None, f"/calendar/feeds/{feeds['big'][1]}.ics"),
-         (None, f"/calendar/feeds/{feeds['small'][1]}.ics"), f"facility {fb[0]} / {fs[0]}")
+    # A feed is rendered once per version, then served as kept (calendar_feed_bodies) until it changes.
+    feed_urls = [f"/calendar/feeds/{feeds[size][1]}.ics" for size in ("big", "small")]
+    page("facility iCalendar feed, new version", (None, feed_urls[0]), (None, feed_urls[1]),
+         f"facility {fb[0]} / {fs[0]}; rendered each time", before=forget_feed_bodies)
+    page("facility iCalendar feed, same version", (None, feed_urls[0]), (None, feed_urls[1]),
+         f"facility {fb[0]} / {fs[0]}; full GET, answer kept")
+    page("facility iCalendar feed, conditional GET", (None, feed_urls[0]), (None, feed_urls[1]),
+         "If-None-Match: 304", headers={"If-None-Match": "*"})
 
     # Availability of up to 300 facilities for the coming week, one API request each.
     with bench.app.app_context():

@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..accounts.models import User
 from ..db import UTCDateTime
@@ -35,3 +35,15 @@ class CalendarFeed(db.Model):
 
     user: Mapped[User] = relationship()
     facility: Mapped[Facility | None] = relationship()
+
+
+class FeedBody(db.Model):
+    """A feed's last answer, kept in the database (every app host sees it) under the version it was
+    made for: a client that fetches again without a conditional request gets it back without it being
+    rendered again. Any change to the feed's bookings, owner or language makes another version."""
+    __tablename__ = "calendar_feed_bodies"
+
+    feed_id: Mapped[int] = mapped_column(ForeignKey("calendar_feeds.id", ondelete="CASCADE"), primary_key=True)
+    etag: Mapped[str] = mapped_column(String(64))
+    body: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

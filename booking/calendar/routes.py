@@ -2,7 +2,8 @@
 
 The feed URL needs no sign-in: its signed token is the credential. It answers
 conditional GETs from one aggregate query, so clients that poll every few minutes
-cost little.
+cost little; clients that fetch in full get the answer kept for the same version
+(calendar_feed_bodies) instead of a new rendering.
 """
 from __future__ import annotations
 
@@ -44,10 +45,13 @@ def feed(token: str):
         if _not_modified(version.etag, version.last_modified):
             response = Response(status=304)
         else:
-            bookings = services.feed_bookings(feed, roles, now)
-            calendar = ics.calendar_for(bookings, roles, name=services.feed_title(feed),
-                                        uid=f"feed-{feed.id}@{ics.uid_domain()}", now=now)
-            response = Response(calendar.to_ical(), mimetype="text/calendar")
+            body = services.kept_body(feed, version)
+            if body is None:
+                bookings = services.feed_bookings(feed, roles, now)
+                body = ics.calendar_for(bookings, roles, name=services.feed_title(feed),
+                                        uid=f"feed-{feed.id}@{ics.uid_domain()}", now=now).to_ical()
+                services.keep_body(feed, version, body)
+            response = Response(body, mimetype="text/calendar")
             response.content_type = ics.MEDIA_TYPE
     response.set_etag(version.etag, weak=True)  # DTSTAMP differs between two equal answers
     response.last_modified = version.last_modified

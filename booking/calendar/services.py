@@ -20,6 +20,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
@@ -32,7 +33,7 @@ from ..extensions import db
 from ..facilities.models import Facility
 from ..facilities.services import get_visible
 from ..timeutil import utcnow
-from .models import FEED_KINDS, CalendarFeed
+from .models import FEED_KINDS, CalendarFeed, FeedBody
 
 TOKEN_SALT = "calendar-feed"
 # What a feed covers: enough past for "what did we book last quarter", a year and a bit ahead.
@@ -224,6 +225,23 @@ def feed_version(feed: CalendarFeed, roles: Roles, locale: str, now: datetime | 
     fingerprint = "|".join(map(str, (FORMAT_VERSION, feed.id, feed.nonce, count, last_modified.isoformat(),
                                      _roles_key(roles), locale)))
     return FeedVersion(hashlib.sha256(fingerprint.encode()).hexdigest()[:32], last_modified)
+
+
+def kept_body(feed: CalendarFeed, version: FeedVersion) -> bytes | None:
+    """The feed's answer kept for this version, if any (one query; the body is read only when it fits)."""
+    return db.session.scalar(select(FeedBody.body).where(FeedBody.feed_id == feed.id, FeedBody.etag == version.etag))
+
+
+def keep_body(feed: CalendarFeed, version: FeedVersion, body: bytes) -> None:
+    """Keep the answer for the next fetch of this version, and commit. Best effort: a busy database
+    (SQLite, another writer) leaves the previous one, which no longer matches any version."""
+    try:
+        kept = db.session.get(FeedBody, feed.id) or FeedBody(feed_id=feed.id)
+        kept.etag, kept.body, kept.created_at = version.etag, body, utcnow()
+        db.session.add(kept)
+        db.session.commit()
+    except OperationalError:
+        db.session.rollback()
 
 
 def _roles_key(roles: Roles) -> tuple:

@@ -317,3 +317,22 @@ def test_enterprise_feed_matches_the_database_for_a_series_across_dst_with_a_can
     assert sorted(b.status for b in stored) == ["cancelled"] * 2 + ["pending"] * 3
     offsets = {b.start_at.astimezone(berlin).utcoffset() for b in stored}
     assert len(offsets) == 2  # the series really crosses the change
+
+
+def test_a_full_fetch_of_an_unchanged_feed_is_served_as_kept_without_loading_bookings(client, make, scene, week,
+                                                                                      count_queries):
+    url = url_of(make_feed(scene.member, "enterprise"))
+    first = client.get(url)
+    with count_queries() as seen:
+        again = client.get(url)  # no conditional request: many calendar clients poll like this
+    assert again.status_code == 200 and again.data == first.data
+    assert again.headers["ETag"] == first.headers["ETag"]
+    assert not any("FROM bookings" in s and "JOIN facilities" in s for s in seen)  # nothing rendered again
+
+    booking = week["colleague"]
+    bookings.approve(scene.manager, roles_of(scene.manager), booking, now=utcnow())
+    db.session.commit()
+    changed = client.get(url)
+    assert changed.headers["ETag"] != first.headers["ETag"]
+    assert events(changed.data)[uid(booking)].status.value == "CONFIRMED"  # a new version, rendered anew
+    assert client.get(url).data == changed.data
