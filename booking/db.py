@@ -48,6 +48,16 @@ def set_read_only_transactions(read_only: bool) -> None:
     _begin_immediate.set(not read_only)
 
 
+def begin_writing(session) -> None:
+    """A write request that began by only reading (the API looks up its caller's token and roles in a
+    deferred transaction) ends that transaction here: its next statement begins IMMEDIATE and holds
+    SQLite's write lock until the commit, which the reading no longer delays. Loaded objects are
+    expired and read again under the lock. Nothing to do where the request took the lock up front."""
+    if not _begin_immediate.get():
+        session.rollback()
+        _begin_immediate.set(True)
+
+
 def configure_engine(engine: Engine, busy_timeout: int) -> None:
     if engine.dialect.name != "sqlite":
         return

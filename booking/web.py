@@ -93,7 +93,9 @@ def register_extensions(app: Flask) -> None:
 
     @app.before_request
     def _transaction_mode():
-        set_read_only_transactions(request.method in SAFE_METHODS)
+        # API writes authenticate first, outside SQLite's write lock: their views call begin_writing().
+        reads_first = request.blueprint == "api" and db.engine.dialect.name == "sqlite"
+        set_read_only_transactions(request.method in SAFE_METHODS or reads_first)
 
     @app.teardown_request
     def _reset_transaction_mode(_exc):

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
+from ..db import begin_writing
 from ..extensions import db
 from . import idempotency
 from .schemas import MAX_INT, Body, Error, MalformedBody, invalid_input
@@ -81,6 +82,8 @@ def operation(summary: Any, *, tags: Iterable[str], query: type[BaseModel] | Non
                 kwargs["body"] = read_body(op.body, required=op.body_required)
             elif request.method not in SAFE_METHODS:
                 read_body(NoBody, required=False)
+            if request.method not in SAFE_METHODS:
+                begin_writing(db.session)
             key = idempotency.begin() if op.idempotent else None
             if isinstance(key, Response):  # a retry: the first answer again
                 return key
