@@ -149,17 +149,9 @@ def _percentiles(key, condition, bounds: Bounds, found, scope: Scope, join_facil
     bucket = leads.c.lead // LEAD_BUCKET  # ordered like the values
     counted = (select(leads.c.g, bucket.label("b"), func.sum(leads.c.c).label("c"))
                .group_by(leads.c.g, bucket).subquery())
-    ranked = select(counted.c.g, counted.c.b, counted.c.c,
-                    cast(func.sum(counted.c.c).over(partition_by=counted.c.g, order_by=counted.c.b,
-                                                    rows=(None, 0)), BigInteger).label("upto"),
-                    cast(func.sum(counted.c.c).over(partition_by=counted.c.g), BigInteger).label("n")).subquery()
-    median_rank, p90_rank = (ranked.c.n * 50 + 99) // 100, (ranked.c.n * 90 + 99) // 100
-
-    def holds(rank):
-        return and_(ranked.c.upto >= rank, ranked.c.upto - ranked.c.c < rank)
-
+    ranked, holds = _running_counts(counted, counted.c.b)
     picked = (select(ranked.c.g, ranked.c.b, (ranked.c.upto - ranked.c.c).label("before"), ranked.c.n)
-              .where(or_(holds(median_rank), holds(p90_rank))).subquery())
+              .where(or_(holds(50), holds(90))).subquery())
     rows = db.session.execute(
         select(picked.c.g, picked.c.b, picked.c.before, picked.c.n, leads.c.lead, func.sum(leads.c.c))
         .join(leads, and_(leads.c.g == picked.c.g, bucket == picked.c.b))
@@ -181,6 +173,21 @@ def _percentiles(key, condition, bounds: Bounds, found, scope: Scope, join_facil
     return result
 
 
+def _running_counts(counted, order):
+    """Each key's (``g``) counted rows in ``order`` with the decisions up to them (``upto``) and the key's
+    total (``n``), and ``holds(percent)``: whether a row holds that percentile's nearest rank."""
+    ranked = select(counted.c.g, order, counted.c.c,
+                    cast(func.sum(counted.c.c).over(partition_by=counted.c.g, order_by=order,
+                                                    rows=(None, 0)), BigInteger).label("upto"),
+                    cast(func.sum(counted.c.c).over(partition_by=counted.c.g), BigInteger).label("n")).subquery()
+
+    def holds(percent: int):
+        rank = (ranked.c.n * percent + 99) // 100
+        return and_(ranked.c.upto >= rank, ranked.c.upto - ranked.c.c < rank)
+
+    return ranked, holds
+
+
 def _hash_joins() -> bool:
     """SQLite joins the buckets back to the lead times by nested loops: there, one window over the
     distinct values is faster."""
@@ -193,19 +200,11 @@ def _ranked(leads) -> dict:
     # (decisions before it) + 1 to (decisions up to it).
     counted = (select(leads.c.g, leads.c.lead, func.sum(leads.c.c).label("c"))
                .group_by(leads.c.g, leads.c.lead).subquery())
-    ranked = select(counted.c.g, counted.c.lead, counted.c.c,
-                    cast(func.sum(counted.c.c).over(partition_by=counted.c.g, order_by=counted.c.lead,
-                                                    rows=(None, 0)), BigInteger).label("upto"),
-                    cast(func.sum(counted.c.c).over(partition_by=counted.c.g), BigInteger).label("n")).subquery()
-    median_rank, p90_rank = (ranked.c.n * 50 + 99) // 100, (ranked.c.n * 90 + 99) // 100
-
-    def holds(rank):
-        return and_(ranked.c.upto >= rank, ranked.c.upto - ranked.c.c < rank)
-
+    ranked, holds = _running_counts(counted, counted.c.lead)
     result: dict = {}
     for g, lead, n, is_median, is_p90 in db.session.execute(
-            select(ranked.c.g, ranked.c.lead, ranked.c.n, holds(median_rank), holds(p90_rank))
-            .where(or_(holds(median_rank), holds(p90_rank)))):
+            select(ranked.c.g, ranked.c.lead, ranked.c.n, holds(50), holds(90))
+            .where(or_(holds(50), holds(90)))):
         median, p90, _n = result.get(g, (None, None, n))
         hours = max(lead, 0) / HOUR
         result[g] = (hours if is_median else median, hours if is_p90 else p90, n)
