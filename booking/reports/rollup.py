@@ -17,6 +17,7 @@ from ..bookings.models import Booking
 from ..facilities.models import BookableHours, Closure
 from ..usage.models import UsageRecord
 from .models import PART_COLUMNS, ReportMonth, ReportMonthLead, ReportMonthPair
+from ..timeutil import utcnow
 from .query import Period, month_periods
 
 MARGIN = timedelta(days=1)  # wider than any UTC offset
@@ -137,6 +138,10 @@ def _touched(session: Session) -> dict[int, list[tuple[date, date]]]:
     return found
 
 
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
 def _old(obj, name: str) -> list:
     state = inspect(obj)
     return list(state.attrs[name].history.deleted or ()) if name in state.attrs else []
@@ -149,6 +154,10 @@ def _forget_touched_months(session: Session, _context, _instances) -> None:
         return
     first = min(lo for ranges in touched.values() for lo, _hi in ranges)
     last = max(hi for ranges in touched.values() for _lo, hi in ranges)
+    # Only months that ended a day ago are ever stored (split): a change that touches none of them, such as
+    # a booking for next week, has nothing to forget. (One day more, for a store run whose clock is ahead.)
+    if _next_month(first) > utcnow().date() + MARGIN:
+        return
     for model in (ReportMonthPair, ReportMonthLead, ReportMonth):
         session.execute(delete(model).where(model.facility_id.in_(list(touched)), model.month >= first,
                                             model.month <= last)

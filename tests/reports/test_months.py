@@ -169,3 +169,15 @@ def test_a_changed_decision_forgets_its_months_lead_times(make, decided):
     db.session.execute(delete(ReportMonthPair))
     db.session.execute(delete(ReportMonth))
     assert stored == timing_numbers(scope)
+
+
+def test_a_booking_in_a_month_that_has_not_ended_forgets_nothing(make, chain, count_queries):
+    """Only ended months are stored, so booking next week costs no deletes; the stored months stay."""
+    engine.store_months(now=NOW)
+    stored = db.session.scalar(select(func.count()).select_from(ReportMonth))
+    line = db.session.scalars(select(Booking).where(Booking.status == "completed")).first().facility
+    ahead = datetime.now(ZoneInfo("UTC")) + timedelta(days=40)
+    with count_queries() as seen:
+        make.booking(line, ahead, ahead + timedelta(hours=2), status="approved")
+    assert not [s for s in seen if s.lstrip().upper().startswith("DELETE")]
+    assert db.session.scalar(select(func.count()).select_from(ReportMonth)) == stored
