@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
 
@@ -38,6 +38,7 @@ from ..bookings.models import (
     NO_SHOW,
     Booking,
 )
+from ..bookings.spans import meets
 from ..db import ZERO
 from ..extensions import db
 from ..facilities.models import Facility
@@ -222,14 +223,13 @@ def _suspects(bounds: Bounds, places: list[Place], scope: Scope, all_facilities:
     columns = (Booking.facility_id, Booking.enterprise_id, Booking.start_at, Booking.end_at)
     query = select(*columns).where(Booking.status.in_(BOOKED), bounds.overlapping(),
                                    Booking.rules_overridden.is_(True))
-    longest = timedelta(minutes=bounds.longest_minutes)
-    over_closures = [and_(Booking.facility_id == p.facility.id, Booking.start_at < end,
-                          Booking.start_at > start - longest, Booking.end_at > start)
+    over_closures = [and_(Booking.facility_id == p.facility.id, meets(start, end, bounds.longest, until=Booking.end_at))
                      for p in places for start, end in p.closures]
     query = in_scope(query, places, scope, all_facilities)
     if over_closures:
         query = query.union_all(in_scope(
-            select(*columns).where(Booking.status.in_(BOOKED), Booking.rules_overridden.is_(False), or_(*over_closures)),
+            select(*columns).where(Booking.status.in_(BOOKED), Booking.rules_overridden.is_(False),
+                                   or_(*over_closures)),
             places, scope, all_facilities))
     return db.session.execute(query).all()
 

@@ -174,9 +174,8 @@ class Bounds:
         # No booking blocks longer than its facility's longest block: this bounds the index range
         # scanned from below as well as from above (see bookings/spans.py). Read now, not from the
         # loaded facilities: a report never misses a booking written since they were loaded.
-        longest = current_longest_block(by_id for ids in by_bounds.values() for by_id in ids)
-        self.longest_minutes = int(longest.total_seconds() // 60)
-        self.earliest_start = self.lo_dt - longest
+        self.longest = current_longest_block(by_id for ids in by_bounds.values() for by_id in ids)
+        self.earliest_start = self.lo_dt - self.longest
 
     def starts_inside(self):
         """Bookings that start in the period of their facility."""

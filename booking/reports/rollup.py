@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from ..billing.models import Charge
 from ..bookings.models import Booking
 from ..facilities.models import BookableHours, Closure
+from ..timeutil import utcnow
 from ..usage.models import UsageRecord
 from .models import PART_COLUMNS, ReportMonth, ReportMonthLead, ReportMonthPair
-from ..timeutil import utcnow
 from .query import Period, month_periods
 
 MARGIN = timedelta(days=1)  # wider than any UTC offset
