@@ -20,7 +20,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import User
@@ -234,13 +234,14 @@ def kept_body(feed: CalendarFeed, version: FeedVersion) -> bytes | None:
 
 def keep_body(feed: CalendarFeed, version: FeedVersion, body: bytes) -> None:
     """Keep the answer for the next fetch of this version, and commit. Best effort: a busy database
-    (SQLite, another writer) leaves the previous one, which no longer matches any version."""
+    (SQLite, another writer) or another host keeping the same feed at the same moment leaves what is
+    there; an answer kept for another version is never served."""
     try:
         kept = db.session.get(FeedBody, feed.id) or FeedBody(feed_id=feed.id)
         kept.etag, kept.body, kept.created_at = version.etag, body, utcnow()
         db.session.add(kept)
         db.session.commit()
-    except OperationalError:
+    except (OperationalError, IntegrityError):
         db.session.rollback()
 
 

@@ -9,7 +9,7 @@ from booking.accounts.models import AuditEntry
 from booking.accounts.permissions import roles_of
 from booking.bookings import services as bookings
 from booking.calendar import services
-from booking.calendar.models import CalendarFeed
+from booking.calendar.models import CalendarFeed, FeedBody
 from booking.errors import InvalidInput, NotFound
 from booking.extensions import db
 from booking.timeutil import utcnow
@@ -336,3 +336,17 @@ def test_a_full_fetch_of_an_unchanged_feed_is_served_as_kept_without_loading_boo
     assert changed.headers["ETag"] != first.headers["ETag"]
     assert events(changed.data)[uid(booking)].status.value == "CONFIRMED"  # a new version, rendered anew
     assert client.get(url).data == changed.data
+
+
+def test_two_hosts_keeping_a_feed_at_once_both_answer(client, scene, week, monkeypatch):
+    """Another host kept the feed between our look-up and our insert: we still answer, theirs stays."""
+    feed = make_feed(scene.member, "enterprise")
+    url = url_of(feed)
+    db.session.add(FeedBody(feed_id=feed.id, etag="another-version", body=b"theirs"))
+    db.session.commit()
+    monkeypatch.setattr(db.session, "get", lambda *args, **kwargs: None)  # our look-up saw nothing yet
+    response = client.get(url)
+    assert response.status_code == 200 and b"BEGIN:VCALENDAR" in response.data
+    monkeypatch.undo()
+    db.session.expire_all()
+    assert db.session.get(FeedBody, feed.id).etag == "another-version"
